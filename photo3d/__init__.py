@@ -1,0 +1,53 @@
+"""photo3d: one photo in, a living 3D photo out.
+
+The public API, stage by stage (each takes and returns plain arrays and small dataclasses):
+
+* input: :func:`load_image`, :func:`load_depth`, :func:`load_scene`
+* camera: :class:`Intrinsics`, :class:`Pose`
+* LDI: :func:`build_ldi`, :class:`LDI`, :class:`LDIParams`
+* mesh: :func:`mesh_from_ldi`, :class:`Mesh`
+* trajectories: :func:`load_trajectory`, :func:`trajectory_cameras`
+* rendering: :class:`Renderer`
+* outputs: :func:`open_writer`, :func:`write_ply`
+* everything at once: :func:`render_photo` with :class:`RenderSettings`
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "Photo3DError": "errors",
+    "Intrinsics": "camera",
+    "Pose": "camera",
+    "load_image": "image",
+    "load_depth": "depth",
+    "LDI": "ldi",
+    "LDIParams": "ldi",
+    "build_ldi": "ldi",
+    "Mesh": "mesh",
+    "mesh_from_ldi": "mesh",
+    "load_trajectory": "trajectory",
+    "trajectory_cameras": "trajectory",
+    "Renderer": "render",
+    "open_writer": "video",
+    "write_ply": "export",
+    "Scene": "pipeline",
+    "RenderSettings": "pipeline",
+    "RenderReport": "pipeline",
+    "load_scene": "pipeline",
+    "build_3d_photo": "pipeline",
+    "render_photo": "pipeline",
+    "make_sample_scene": "sample",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    """Imports the public names lazily, so ``import photo3d`` and the CLI start fast."""
+    if name in _EXPORTS:
+        return getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
+    raise AttributeError(f"module 'photo3d' has no attribute {name!r}")

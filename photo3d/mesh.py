@@ -1,0 +1,113 @@
+"""Triangle meshes built from a layered depth image (LDI).
+
+Vertices sit at LDI sample centres; triangles join only connected samples (see
+:func:`mesh_from_ldi`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .camera import pixel_rays
+from .ldi import LDI
+
+__all__ = ["Mesh", "mesh_from_ldi"]
+
+
+@dataclass
+class Mesh:
+    """A coloured triangle mesh in the source camera's frame.
+
+    Attributes:
+        vertices: (N, 3) float32 points ``(x, y, z)`` in the OpenCV camera frame
+            of the source photo (x right, y down, z forward), in depth units.
+        colors: (N, 3) uint8 sRGB vertex colours.
+        faces: (M, 3) int32 vertex indices, wound counter-clockwise as seen from
+            the source camera (normals point towards it).
+        layers: (N,) int8 LDI layer of each vertex (0 = the visible surface,
+            1.. = back layers).
+    """
+
+    vertices: np.ndarray
+    colors: np.ndarray
+    faces: np.ndarray
+    layers: np.ndarray
+
+    @property
+    def num_vertices(self) -> int:
+        """Number of vertices N."""
+        return int(self.vertices.shape[0])
+
+    @property
+    def num_faces(self) -> int:
+        """Number of triangles M."""
+        return int(self.faces.shape[0])
+
+
+def _quad_triangles(link_r: np.ndarray, link_d: np.ndarray) -> list[tuple[np.ndarray, tuple[int, int, int]]]:
+    """Which triangles each pixel quad gets, from its four links.
+
+    Corners are numbered 0 = top-left, 1 = top-right, 2 = bottom-left,
+    3 = bottom-right. A triangle is made only from corners joined by links
+    along the quad's sides, so none spans a cut. Returns ``(mask (H-1, W-1),
+    corners)`` pairs; corners are ordered so the normal points at the camera.
+    """
+    top, bottom = link_r[:-1, :], link_r[1:, :]
+    left, right = link_d[:, :-1], link_d[:, 1:]
+    a = top & right
+    b = left & bottom
+    full = a & b
+    return [
+        (a, (0, 3, 1)),
+        (b, (0, 2, 3)),
+        (top & left & ~full & ~b, (0, 2, 1)),
+        (right & bottom & ~full & ~a, (1, 2, 3)),
+    ]
+
+
+def mesh_from_ldi(ldi: LDI) -> Mesh:
+    """Triangulates an LDI.
+
+    Every valid sample that is not a seam alias becomes a vertex at its pixel
+    centre, unprojected with the LDI's intrinsics. Within each layer, a pixel
+    quad gets triangles only between samples joined by links (see
+    :attr:`LDI.link_right`), so no triangle crosses a discontinuity. Seam
+    samples of back layers reuse the vertex of the sample they alias, which
+    stitches each back layer to the surface it continues; back-layer
+    triangles made only of seam samples would duplicate layer 0 and are skipped.
+
+    Args:
+        ldi: The layered depth image.
+
+    Returns:
+        The mesh, in the source camera's OpenCV frame.
+    """
+    num_layers, h, w = ldi.depth.shape
+    xn, yn = pixel_rays(ldi.intrinsics)
+    valid = ldi.valid
+    own = valid & (ldi.alias < 0)
+    vid = np.full((num_layers, h, w), -1, np.int64)
+    vid[own] = np.arange(int(own.sum()))
+    for k in range(1, num_layers):
+        alias = ldi.alias[k]
+        for j in range(k):
+            sel = alias == j
+            vid[k][sel] = vid[j][sel]
+    z = ldi.depth[own]
+    ys, xs = np.nonzero(own.reshape(num_layers * h, w))
+    ys = ys % h
+    vertices = np.stack([xn[ys, xs] * z, yn[ys, xs] * z, z], axis=1).astype(np.float32)
+    colors = ldi.color[own]
+    layers = np.broadcast_to(np.arange(num_layers, dtype=np.int8)[:, None, None], own.shape)[own]
+    faces = []
+    for k in range(num_layers):
+        corner_ids = (vid[k][:-1, :-1], vid[k][:-1, 1:], vid[k][1:, :-1], vid[k][1:, 1:])
+        corner_own = (own[k][:-1, :-1], own[k][:-1, 1:], own[k][1:, :-1], own[k][1:, 1:])
+        for mask, (c0, c1, c2) in _quad_triangles(ldi.link_right[k], ldi.link_down[k]):
+            if k > 0:
+                mask = mask & (corner_own[c0] | corner_own[c1] | corner_own[c2])
+            faces.append(np.stack([corner_ids[c0][mask], corner_ids[c1][mask], corner_ids[c2][mask]], axis=1))
+    faces_arr = np.concatenate(faces).astype(np.int32) if faces else np.zeros((0, 3), np.int32)
+    return Mesh(vertices=vertices, colors=np.ascontiguousarray(colors), faces=faces_arr, layers=layers.copy())
