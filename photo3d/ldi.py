@@ -7,7 +7,9 @@ vectorised form:
 1. **Discontinuities.** Work in normalised disparity ``dn = z_near / z``
    (``z_near`` the 1st percentile of depth, so the nearest surfaces have dn about 1
    whatever the depth units). A link between 4-neighbours is a discontinuity
-   candidate where ``|dn_a - dn_b|`` exceeds ``weak``; as in Canny's hysteresis,
+   candidate where its jump ``dn_b - dn_a`` departs by more than ``weak`` from the
+   median of the two jumps on either side along the same line (so slanted planes,
+   whose disparity is affine, are never cut however steep); as in Canny's hysteresis,
    the foreground pixels of candidates form 8-connected segments, and a segment
    is kept (and its links cut) only if it holds a jump above ``strong`` and at
    least ``min_edge_px`` pixels. That drops tiny fragments and links a strong
@@ -34,7 +36,7 @@ from .camera import Intrinsics, Pose, unproject_depth
 from .errors import Photo3DError
 from .inpaint import extrapolate_disparity, push_pull_fill
 
-__all__ = ["LDI", "LDIParams", "band_for_cameras", "build_ldi", "detect_discontinuities", "normalized_disparity"]
+__all__ = ["LDI", "LDIParams", "band_for_cameras", "build_ldi", "detect_discontinuities", "normalized_disparity", "remove_speckles"]
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +101,8 @@ class LDIParams:
         weak: Smaller jump that continues one (hysteresis); also the largest jump a back layer may bridge.
         min_edge_px: Discontinuity segments with fewer pixels are dropped (0: scale with the image,
             0.5 % of its longer side, at least 4).
-        median: Size of the median filter applied to disparity before detection (1 disables it).
+        median: Size of the median that replaces isolated disparity speckles (1 disables it;
+            see :func:`remove_speckles`).
         band_px: Width of the synthesis band in pixels (0: from the trajectory, see :func:`band_for_cameras`).
         max_band_fraction: Upper bound on the band as a fraction of the longer image side.
     """
@@ -126,6 +129,33 @@ def normalized_disparity(depth: np.ndarray) -> tuple[np.ndarray, float]:
     return (z_near / depth).astype(np.float32), z_near
 
 
+def remove_speckles(dn: np.ndarray, tolerance: float, size: int = 3) -> np.ndarray:
+    """Replaces isolated outliers by the local median, leaving edges and corners in place.
+
+    A pixel is an outlier when fewer than two of its 8 neighbours lie within
+    ``tolerance`` of it: a lone speck of noise. Corners (three agreeing
+    neighbours) and one-pixel-wide lines (two) are kept, unlike a plain median
+    filter, which rounds corners off and moves depth edges away from colour edges.
+
+    Args:
+        dn: (H, W) float32 normalised disparity.
+        tolerance: Largest difference that counts as agreement.
+        size: Median window (3 or 5).
+
+    Returns:
+        (H, W) float32 filtered disparity.
+    """
+    p = np.pad(dn, 1, mode="edge")
+    h, w = dn.shape
+    agree = np.zeros((h, w), np.int8)
+    for dy in (0, 1, 2):
+        for dx in (0, 1, 2):
+            if dy == 1 and dx == 1:
+                continue
+            agree += np.abs(p[dy : dy + h, dx : dx + w] - dn) <= tolerance
+    return np.where(agree < 2, cv2.medianBlur(dn, size), dn).astype(np.float32)
+
+
 def detect_discontinuities(dn: np.ndarray, params: LDIParams = LDIParams()) -> tuple[np.ndarray, np.ndarray]:
     """Cleaned depth discontinuities between 4-neighbours.
 
@@ -140,15 +170,16 @@ def detect_discontinuities(dn: np.ndarray, params: LDIParams = LDIParams()) -> t
     h, w = dn.shape
     jr = dn[:, 1:] - dn[:, :-1]  # > 0: the right pixel is nearer
     jd = dn[1:, :] - dn[:-1, :]
-    weak_r, weak_d = np.abs(jr) > params.weak, np.abs(jd) > params.weak
+    er, ed = _excess_jump(jr, axis=1), _excess_jump(jd, axis=0)
+    weak_r, weak_d = er > params.weak, ed > params.weak
     # Mark each candidate link on its foreground pixel, with the jump it carries.
     fg_jump = np.zeros((h, w), np.float32)
-    for jump, weak, fg_a, fg_b in (
-        (jr, weak_r, (slice(None), slice(1, None)), (slice(None), slice(None, -1))),
-        (jd, weak_d, (slice(1, None), slice(None)), (slice(None, -1), slice(None))),
+    for jump, excess, weak, fg_a, fg_b in (
+        (jr, er, weak_r, (slice(None), slice(1, None)), (slice(None), slice(None, -1))),
+        (jd, ed, weak_d, (slice(1, None), slice(None)), (slice(None, -1), slice(None))),
     ):
-        a = np.where(weak & (jump > 0), np.abs(jump), 0.0)
-        b = np.where(weak & (jump < 0), np.abs(jump), 0.0)
+        a = np.where(weak & (jump > 0), excess, 0.0)
+        b = np.where(weak & (jump < 0), excess, 0.0)
         np.maximum(fg_jump[fg_a], a, out=fg_jump[fg_a])
         np.maximum(fg_jump[fg_b], b, out=fg_jump[fg_b])
     candidates = (fg_jump > 0).astype(np.uint8)
@@ -161,6 +192,24 @@ def detect_discontinuities(dn: np.ndarray, params: LDIParams = LDIParams()) -> t
     fg_r = np.where(jr > 0, kept[:, 1:], kept[:, :-1])
     fg_d = np.where(jd > 0, kept[1:, :], kept[:-1, :])
     return weak_r & fg_r, weak_d & fg_d
+
+
+def _excess_jump(jump: np.ndarray, axis: int) -> np.ndarray:
+    """How far each jump departs from the trend of the jumps around it along ``axis``.
+
+    The trend is the median of the two jumps on either side. On a plane
+    disparity is affine, so its jumps are all equal and the excess is 0 however
+    slanted the plane; a step stands out by its full height, and a step spread
+    over two links (a soft edge) by half of it each.
+    """
+    n = jump.shape[axis]
+    pad = [(0, 0), (0, 0)]
+    pad[axis] = (2, 2)
+    p = np.pad(jump, pad, mode="edge")
+    take = (lambda i: p[:, i : i + n]) if axis == 1 else (lambda i: p[i : i + n, :])
+    nb = np.sort(np.stack([take(0), take(1), take(3), take(4)]), axis=0)
+    trend = 0.5 * (nb[1] + nb[2])
+    return np.abs(jump - trend).astype(np.float32)
 
 
 def band_for_cameras(
@@ -247,7 +296,7 @@ def build_ldi(
         raise Photo3DError("depth must be finite and positive everywhere (fill invalid pixels first)")
     dn, z_near = normalized_disparity(depth)
     if params.median > 1:
-        dn = cv2.medianBlur(dn, params.median)
+        dn = remove_speckles(dn, params.weak, params.median)
     depth0 = (z_near / dn).astype(np.float32)
     cut_r, cut_d = detect_discontinuities(dn, params)
     max_band = max(4, int(params.max_band_fraction * max(h, w)))
@@ -299,19 +348,29 @@ def _back_layer(
     """Synthesis mask, back-layer disparity and colour behind every cut."""
     h, w = dn.shape
     bg_seed = np.zeros((h, w), bool)
+    fg_edge = np.zeros((h, w), bool)
     right_nearer = dn[:, 1:] > dn[:, :-1]
     lower_nearer = dn[1:, :] > dn[:-1, :]
-    bg_seed[:, :-1] |= cut_r & right_nearer
-    bg_seed[:, 1:] |= cut_r & ~right_nearer
-    bg_seed[:-1, :] |= cut_d & lower_nearer
-    bg_seed[1:, :] |= cut_d & ~lower_nearer
+    for seed, nearer in ((bg_seed, False), (fg_edge, True)):
+        seed[:, :-1] |= cut_r & (right_nearer != nearer)
+        seed[:, 1:] |= cut_r & (right_nearer == nearer)
+        seed[:-1, :] |= cut_d & (lower_nearer != nearer)
+        seed[1:, :] |= cut_d & (lower_nearer == nearer)
+    # A pixel that is background to one cut and foreground to another (a thin
+    # surface between two depths) is no seed: what lies behind both continues
+    # the farther surface.
+    bg_seed &= ~fg_edge
     dist, (iy, ix) = ndimage.distance_transform_edt(~bg_seed, return_indices=True)
     seed_dn = dn[iy, ix]
-    in_front = dn > seed_dn + params.weak
+    # The background plane is fitted next to each seed (where a first guess of
+    # the background is safe), then "in front" is judged against that plane,
+    # so a slanted background is never mistaken for foreground.
+    near_bg = (dn <= seed_dn + params.weak) & (dist <= 2 * band)
+    back_dn = extrapolate_disparity(dn, near_bg, iy, ix)
+    in_front = dn > back_dn + params.weak
     synthesis = in_front & (dist <= band)
     context = ~in_front & (dist <= 2 * band) & ~bg_seed
     context &= ~cv2.dilate(synthesis.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
-    back_dn = extrapolate_disparity(dn, context | bg_seed, iy, ix)
     # Behind the visible surface by at least the bridging tolerance, in front of infinity.
     back_dn = np.clip(back_dn, 0.25 * seed_dn, dn - params.weak)
     color = push_pull_fill(image.astype(np.float32), context)

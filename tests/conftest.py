@@ -18,3 +18,21 @@ def real_data() -> Path:
     if not REAL_DATA.is_dir():
         pytest.skip(f"real test data not found at {REAL_DATA}")
     return REAL_DATA
+
+
+@pytest.fixture(scope="session")
+def gl_context():
+    """One headless EGL context for the whole session (Mesa llvmpipe where there is no GPU)."""
+    from photo3d.render import create_context
+
+    ctx = create_context()
+    yield ctx
+    ctx.release()
+
+
+@pytest.fixture()
+def gl(gl_context):
+    """The session's context, with no GL error pending before or after the test."""
+    assert gl_context.error == "GL_NO_ERROR"
+    yield gl_context
+    assert gl_context.error == "GL_NO_ERROR"
