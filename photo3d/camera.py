@@ -70,7 +70,7 @@ class Intrinsics:
             Photo3DError: If the field of view is outside (0, 180) degrees.
         """
         if not 0.0 < fov_deg < 180.0:
-            raise Photo3DError(f"--fov must be between 0 and 180 degrees, got {fov_deg}")
+            raise Photo3DError(f"field of view (--fov) must be between 0 and 180 degrees, got {fov_deg}")
         f = 0.5 * max(width, height) / math.tan(math.radians(fov_deg) / 2.0)
         return cls(width, height, f, f, width / 2.0, height / 2.0)
 

@@ -24,11 +24,12 @@ _INCLUDE = re.compile(r'^\s*#include\s+"([^"]+)"\s*$')
 _MAX_INCLUDE_DEPTH = 8
 
 
-def _resolve_includes(text: str, folder: Path, depth: int = 0) -> str:
+def _resolve_includes(text: str, folder: Path, first_line: int, depth: int = 0) -> str:
+    """Expands includes; ``#line`` after each one restores the including file's numbering."""
     if depth > _MAX_INCLUDE_DEPTH:
         raise Photo3DError(f"GLSL #include nested more than {_MAX_INCLUDE_DEPTH} deep (an include cycle?)")
     out = []
-    for line in text.splitlines():
+    for number, line in enumerate(text.splitlines(), start=first_line):
         m = _INCLUDE.match(line)
         if m is None:
             out.append(line)
@@ -36,7 +37,7 @@ def _resolve_includes(text: str, folder: Path, depth: int = 0) -> str:
         path = folder / m.group(1)
         if not path.is_file():
             raise Photo3DError(f"GLSL #include of missing file {path}")
-        out.append(_resolve_includes(path.read_text(), folder, depth + 1))
+        out += ["#line 1", _resolve_includes(path.read_text(), folder, 1, depth + 1), f"#line {number + 1}"]
     return "\n".join(out)
 
 
@@ -61,7 +62,7 @@ def stage_source(text: str, stage: str, defines: dict[str, object] | None = None
         raise Photo3DError("a GLSL file must start with a #version line")
     body = "\n".join(lines[1:])
     if folder is not None:
-        body = _resolve_includes(body, folder)
+        body = _resolve_includes(body, folder, 2)
     elif any(_INCLUDE.match(line) for line in lines):
         raise Photo3DError("GLSL #include needs the folder of the including file")
     header = [lines[0], f"#define {stage} 1"]

@@ -31,38 +31,44 @@ class _FpsColumn(ProgressColumn):
 
 
 class FrameProgress:
-    """Callback target: ``update(done, total)`` advances the bar."""
+    """Callback target: ``update(done, total)`` advances the bar, which appears on the first call."""
 
-    def __init__(self, progress: Progress | None) -> None:
-        self._progress = progress
+    def __init__(self, enabled: bool = True) -> None:
+        self._enabled = enabled
+        self._progress: Progress | None = None
         self._task = None
 
     def update(self, done: int, total: int) -> None:
         """Records that ``done`` of ``total`` frames are written."""
-        if self._progress is None:
+        if not self._enabled:
             return
-        if self._task is None:
+        if self._progress is None:
+            self._progress = Progress(
+                TextColumn("[progress.description]{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("frames"),
+                _FpsColumn(),
+                TimeElapsedColumn(),
+                TextColumn("ETA"),
+                TimeRemainingColumn(),
+                console=console,
+            )
+            self._progress.start()
             self._task = self._progress.add_task("rendering", total=total)
         self._progress.update(self._task, completed=done)
+
+    def close(self) -> None:
+        """Stops the bar (if it was shown)."""
+        if self._progress is not None:
+            self._progress.stop()
 
 
 @contextmanager
 def frame_progress(disable: bool = False) -> Iterator[FrameProgress]:
     """A progress bar for rendered frames (nothing when ``disable``)."""
-    if disable:
-        yield FrameProgress(None)
-        return
-    progress = Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("frames"),
-        _FpsColumn(),
-        TimeElapsedColumn(),
-        TextColumn("ETA"),
-        TimeRemainingColumn(),
-        console=console,
-        transient=False,
-    )
-    with progress:
-        yield FrameProgress(progress)
+    progress = FrameProgress(enabled=not disable)
+    try:
+        yield progress
+    finally:
+        progress.close()

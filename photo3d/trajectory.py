@@ -137,10 +137,10 @@ def parse_trajectory(data: dict, name: str = "custom", where: str = "trajectory"
         if "t" not in row or "position" not in row:
             raise Photo3DError(f"{at}: needs both t and position")
         t = row["t"]
-        if not isinstance(t, (int, float)) or not 0.0 <= t <= 1.0:
+        if isinstance(t, bool) or not isinstance(t, (int, float)) or not 0.0 <= t <= 1.0:
             raise Photo3DError(f"{at}: t must be a number from 0 to 1, got {t!r}")
         fov = row.get("fov")
-        if fov is not None and (not isinstance(fov, (int, float)) or not 0.0 < fov < 180.0):
+        if fov is not None and (isinstance(fov, bool) or not isinstance(fov, (int, float)) or not 0.0 < fov < 180.0):
             raise Photo3DError(f"{at}: fov must be in degrees between 0 and 180, got {fov!r}")
         look = _vec3(row["look_at"], f"{at}: look_at") if "look_at" in row else None
         keyframes.append(Keyframe(float(t), _vec3(row["position"], f"{at}: position"), look, fov))

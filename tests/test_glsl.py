@@ -60,7 +60,9 @@ def test_include_is_resolved_from_folder(tmp_path):
         "#version 330 core",
         "#define VERTEX_SHADER 1",
         "#line 2",
+        "#line 1",
         "float half_of(float x) { return 0.5 * x; }",
+        "#line 3",  # back in the including file: "void main() {}" is its line 3
         "void main() {}",
     ]
     assert "#include" not in out
