@@ -25,10 +25,10 @@ REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
 def measure(size: str | None, frames: int, ssaa: int, trajectory: str, sample: bool) -> dict:
     import numpy as np
 
-    from photo3d.pipeline import RenderSettings, Scene, build_3d_photo, load_scene, plan_cameras, render_frames
-    from photo3d.render import Renderer
     from photo3d.export import write_ply
     from photo3d.framing import edge_zoom
+    from photo3d.pipeline import RenderSettings, Scene, build_3d_photo, load_scene, plan_cameras, render_frames
+    from photo3d.render import Renderer
     from photo3d.video import open_writer
 
     if sample:
@@ -43,7 +43,12 @@ def measure(size: str | None, frames: int, ssaa: int, trajectory: str, sample: b
         name = "tum_rgbd_sample"
     wh = tuple(int(v) for v in size.split("x")) if size else None
     settings = RenderSettings(trajectory=trajectory, frames=frames, size=wh, ssaa=ssaa)
-    row = {"input": name, "size": size or f"{scene.intrinsics.width}x{scene.intrinsics.height}", "frames": frames, "ssaa": ssaa}
+    row = {
+        "input": name,
+        "size": size or f"{scene.intrinsics.width}x{scene.intrinsics.height}",
+        "frames": frames,
+        "ssaa": ssaa,
+    }
 
     cameras = plan_cameras(scene, settings)
     t0 = time.perf_counter()
@@ -86,9 +91,19 @@ def measure(size: str | None, frames: int, ssaa: int, trajectory: str, sample: b
 
 
 COLUMNS = [
-    ("input", "{}"), ("size", "{}"), ("ssaa", "{}"), ("frames", "{}"), ("ldi_mesh_s", "{:.2f}"),
-    ("render_ms_per_frame", "{:.0f}"), ("encode_ms_per_frame", "{:.1f}"), ("render_encode_s", "{:.1f}"),
-    ("ply_s", "{:.2f}"), ("ply_mb", "{:.1f}"), ("vertices", "{:,}"), ("faces", "{:,}"), ("band_px", "{}"),
+    ("input", "{}"),
+    ("size", "{}"),
+    ("ssaa", "{}"),
+    ("frames", "{}"),
+    ("ldi_mesh_s", "{:.2f}"),
+    ("render_ms_per_frame", "{:.0f}"),
+    ("encode_ms_per_frame", "{:.1f}"),
+    ("render_encode_s", "{:.1f}"),
+    ("ply_s", "{:.2f}"),
+    ("ply_mb", "{:.1f}"),
+    ("vertices", "{:,}"),
+    ("faces", "{:,}"),
+    ("band_px", "{}"),
     ("peak_rss_mb", "{:.0f}"),
 ]
 
@@ -111,15 +126,25 @@ def main() -> None:
         sys.exit(f"real data not found at {REAL}; pass --sample to use the generated scene")
     rows = []
     for size in args.sizes.split(","):
-        cmd = [sys.executable, __file__, "--one", size, "--frames", str(args.frames), "--ssaa", str(args.ssaa),
-               "--trajectory", args.trajectory] + (["--sample"] if args.sample else [])
+        cmd = [
+            sys.executable,
+            __file__,
+            "--one",
+            size,
+            "--frames",
+            str(args.frames),
+            "--ssaa",
+            str(args.ssaa),
+            "--trajectory",
+            args.trajectory,
+        ] + (["--sample"] if args.sample else [])
         out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
         rows.append(json.loads(out.strip().splitlines()[-1]))
     print(f"renderer: {rows[0]['renderer']}; trajectory {args.trajectory}")
     widths = [max(len(c), *(len(f.format(r[c])) for r in rows)) for c, f in COLUMNS]
-    print("  ".join(c.ljust(w) for (c, _), w in zip(COLUMNS, widths)))
+    print("  ".join(c.ljust(w) for (c, _), w in zip(COLUMNS, widths, strict=True)))
     for r in rows:
-        print("  ".join(f.format(r[c]).ljust(w) for (c, f), w in zip(COLUMNS, widths)))
+        print("  ".join(f.format(r[c]).ljust(w) for (c, f), w in zip(COLUMNS, widths, strict=True)))
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2))
 

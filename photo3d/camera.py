@@ -42,6 +42,7 @@ class Intrinsics:
         fy: Vertical focal length in pixels.
         cx: Principal point x in pixels (``width / 2`` is the image centre).
         cy: Principal point y in pixels.
+
     """
 
     width: int
@@ -68,6 +69,7 @@ class Intrinsics:
 
         Raises:
             Photo3DError: If the field of view is outside (0, 180) degrees.
+
         """
         if not 0.0 < fov_deg < 180.0:
             raise Photo3DError(f"field of view (--fov) must be between 0 and 180 degrees, got {fov_deg}")
@@ -94,7 +96,9 @@ class Intrinsics:
     def scaled(self, width: int, height: int) -> Intrinsics:
         """These intrinsics for the same view resampled to ``width`` x ``height`` pixels."""
         sx, sy = width / self.width, height / self.height
-        return replace(self, width=width, height=height, fx=self.fx * sx, fy=self.fy * sy, cx=self.cx * sx, cy=self.cy * sy)
+        return replace(
+            self, width=width, height=height, fx=self.fx * sx, fy=self.fy * sy, cx=self.cx * sx, cy=self.cy * sy
+        )
 
     def with_fov(self, fov_deg: float) -> Intrinsics:
         """Same image size and principal point, focal length set for ``fov_deg`` on the longer side."""
@@ -135,6 +139,7 @@ class Pose:
         rotation: (3, 3) float64 rotation whose columns are the camera's x, y, z
             axes expressed in the source frame.
         position: (3,) float64 camera centre in the source frame, in depth units.
+
     """
 
     rotation: np.ndarray
@@ -173,6 +178,7 @@ def look_at_rotation(position: np.ndarray, target: np.ndarray) -> np.ndarray:
 
     Raises:
         Photo3DError: If ``target`` equals ``position`` or lies straight above or below it.
+
     """
     z = np.asarray(target, dtype=np.float64) - np.asarray(position, dtype=np.float64)
     norm = np.linalg.norm(z)
@@ -194,6 +200,7 @@ def pixel_rays(intrinsics: Intrinsics) -> tuple[np.ndarray, np.ndarray]:
         ``(xn, yn)``, each (H, W) float32: ``xn = (u + 0.5 - cx) / fx`` and
         ``yn = (v + 0.5 - cy) / fy``, so a pixel at planar depth z unprojects to
         ``(xn * z, yn * z, z)``.
+
     """
     k = intrinsics
     u = (np.arange(k.width, dtype=np.float64) + 0.5 - k.cx) / k.fx
@@ -211,6 +218,7 @@ def unproject_depth(depth: np.ndarray, intrinsics: Intrinsics) -> np.ndarray:
 
     Returns:
         (H, W, 3) float32 points ``(x, y, z)`` in the OpenCV camera frame.
+
     """
     xn, yn = pixel_rays(intrinsics)
     z = depth.astype(np.float32)
@@ -228,6 +236,7 @@ def opencv_to_blender(points: np.ndarray) -> np.ndarray:
 
     Returns:
         (..., 3) points of the same dtype in Blender's world frame.
+
     """
     p = np.asarray(points)
     return np.stack([p[..., 0], p[..., 2], -p[..., 1]], axis=-1)

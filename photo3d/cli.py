@@ -44,7 +44,9 @@ def _parse_size(text: str | None) -> tuple[int, int] | None:
 @app.callback()
 def _main(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of unexpected errors.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print errors only: no progress bar or summary.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Print errors only: no progress bar or summary.")
+    ] = False,
 ) -> None:
     _state["debug"], _state["quiet"] = debug, quiet
     logging.basicConfig(
@@ -66,16 +68,23 @@ def render(
         typer.Option(help="auto (disparity for images, depth for .npy), disparity (larger = nearer) or depth."),
     ] = "auto",
     trajectory: Annotated[
-        str, typer.Option("--trajectory", "-t", help="Preset (dolly, swing, circle; see 'photo3d trajectories') or TOML file.")
+        str,
+        typer.Option(
+            "--trajectory", "-t", help="Preset (dolly, swing, circle; see 'photo3d trajectories') or TOML file."
+        ),
     ] = "dolly",
     out: Annotated[
         Path | None,
         typer.Option(
-            "--out", "-o", help="Video (.mp4, .webm, .gif) or a directory for PNG frames. [default: PHOTO_TRAJECTORY.mp4]"
+            "--out",
+            "-o",
+            help="Video (.mp4, .webm, .gif) or a directory for PNG frames. [default: PHOTO_TRAJECTORY.mp4]",
         ),
     ] = None,
     ply: Annotated[Path | None, typer.Option(help="Also write the layered mesh as a binary PLY for Blender.")] = None,
-    fov: Annotated[float | None, typer.Option(help="Field of view in degrees across the longer side. [default: 53.13]")] = None,
+    fov: Annotated[
+        float | None, typer.Option(help="Field of view in degrees across the longer side. [default: 53.13]")
+    ] = None,
     focal_px: Annotated[float | None, typer.Option(help="Focal length in pixels (overrides --fov).")] = None,
     fps: Annotated[float, typer.Option(help="Frames per second.")] = 30.0,
     duration: Annotated[float, typer.Option(help="Length in seconds.")] = 4.0,
@@ -127,7 +136,8 @@ def _run_render(image, depth, depth_kind, fov, focal_px, settings, out, ply) -> 
         t = report.timings
         typer.echo(
             f"wrote {out} ({report.frames} frames, {report.size[0]}x{report.size[1]}, zoom {report.zoom:.3f}); "
-            f"LDI {report.layers} layers, band {report.band_px} px; mesh {report.vertices} vertices, {report.faces} faces; "
+            f"LDI {report.layers} layers, band {report.band_px} px; "
+            f"mesh {report.vertices} vertices, {report.faces} faces; "
             f"LDI+mesh {t.get('ldi_mesh', 0):.2f} s, render+encode {t.get('render', 0):.2f} s"
             + (f"; wrote {ply}" if ply else ""),
             err=True,

@@ -34,6 +34,7 @@ def base_output_intrinsics(source: Intrinsics, width: int, height: int, framing:
 
     Raises:
         Photo3DError: For an unknown framing.
+
     """
     if framing == "none":
         return replace(
@@ -77,6 +78,7 @@ def edge_zoom(
 
     Returns:
         Zoom factor in [1, max_zoom].
+
     """
     points = unproject_depth(depth, source).astype(np.float64)
     sides = {

@@ -56,6 +56,7 @@ def stage_source(text: str, stage: str, defines: dict[str, object] | None = None
 
     Raises:
         Photo3DError: If the first line is not ``#version`` or an include cannot be resolved.
+
     """
     lines = text.splitlines()
     if not lines or not lines[0].startswith("#version"):
@@ -75,6 +76,7 @@ def load_program_sources(name: str, defines: dict[str, object] | None = None) ->
 
     Returns:
         ``{"vertex_shader": ..., "fragment_shader": ...}``, ready for ``moderngl.Context.program``.
+
     """
     path = resource_path("shaders", name)
     text = path.read_text()

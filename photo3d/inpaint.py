@@ -31,6 +31,7 @@ def push_pull_fill(values: np.ndarray, context: np.ndarray) -> np.ndarray:
     Returns:
         Array like ``values``: equal to ``values`` on the context, and elsewhere
         a smooth fill from the nearest context. All zeros if the context is empty.
+
     """
     squeeze = values.ndim == 2
     v = values[..., None] if squeeze else values
@@ -65,6 +66,7 @@ def extrapolate_disparity(
     seed_y: np.ndarray,
     seed_x: np.ndarray,
     radius: int = 4,
+    max_residual: float = np.inf,
 ) -> np.ndarray:
     """Continues the background surface from edge seeds by local plane fits.
 
@@ -72,7 +74,9 @@ def extrapolate_disparity(
     squares to the context disparity in a ``(2 radius + 1)^2`` window around
     its seed s (its nearest background edge pixel) and evaluated at p:
     ``d(p) = d(s) + gx (px - sx) + gy (py - sy)``. Where the window has too
-    little context to fix a plane, the gradient is zero (constant continuation).
+    little context to fix a plane, or the context is not planar (RMS residual of
+    the fit above ``max_residual``, as on noisy sensor depth), the gradient is
+    zero: the background is continued at the seed's disparity.
 
     Args:
         disparity: (H, W) float32 disparity (any positive scale).
@@ -80,9 +84,11 @@ def extrapolate_disparity(
         seed_y: (H, W) int row of each pixel's seed.
         seed_x: (H, W) int column of each pixel's seed.
         radius: Half-size of the fitting window in pixels.
+        max_residual: Largest RMS residual (disparity units) at which a fitted plane is trusted.
 
     Returns:
         (H, W) float32 extrapolated disparity.
+
     """
     h, w = disparity.shape
     ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
@@ -94,6 +100,7 @@ def extrapolate_disparity(
     s1, sx, sy = _box(wt, radius), _box(xc, radius), _box(yc, radius)
     sxx, syy, sxy = _box(xc * (xs - w / 2), radius), _box(yc * (ys - h / 2), radius), _box(xc * (ys - h / 2), radius)
     sd, sxd, syd = _box(d, radius), _box(xc * disparity, radius), _box(yc * disparity, radius)
+    sdd = _box(d * disparity, radius)
     n = np.maximum(s1, 1e-6)
     # Centred second moments (covariances) of the window's context pixels.
     cxx = sxx - sx * sx / n
@@ -106,6 +113,10 @@ def extrapolate_disparity(
     safe = np.where(ok, det, 1.0)
     gx = np.where(ok, (cyy * cxd - cxy * cyd) / safe, 0.0)
     gy = np.where(ok, (cxx * cyd - cxy * cxd) / safe, 0.0)
+    # Least-squares residual: what the plane leaves of the disparity's variance.
+    residual = np.maximum(sdd - sd * sd / n - gx * cxd - gy * cyd, 0.0) / n
+    planar = residual <= max_residual**2
+    gx, gy = np.where(planar, gx, 0.0), np.where(planar, gy, 0.0)
     sgx = gx[seed_y, seed_x]
     sgy = gy[seed_y, seed_x]
     base = disparity[seed_y, seed_x]

@@ -36,7 +36,15 @@ from .camera import Intrinsics, Pose, unproject_depth
 from .errors import Photo3DError
 from .inpaint import extrapolate_disparity, push_pull_fill
 
-__all__ = ["LDI", "LDIParams", "band_for_cameras", "build_ldi", "detect_discontinuities", "normalized_disparity", "remove_speckles"]
+__all__ = [
+    "LDI",
+    "LDIParams",
+    "band_for_cameras",
+    "build_ldi",
+    "detect_discontinuities",
+    "normalized_disparity",
+    "remove_speckles",
+]
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +73,7 @@ class LDI:
         intrinsics: The source camera.
         synthesis: (H, W) bool, the pixels whose back-layer sample was synthesised.
         band_px: Width of the synthesis band in pixels.
+
     """
 
     color: np.ndarray
@@ -98,13 +107,15 @@ class LDIParams:
 
     Attributes:
         strong: Normalised-disparity jump (``z_near / z`` units) that starts a discontinuity.
-        weak: Smaller jump that continues one (hysteresis); also the largest jump a back layer may bridge.
+        weak: Smaller jump that continues one (hysteresis); back-layer samples lie at least this far
+            behind the surface in front of them. Back layers bridge jumps up to ``strong``.
         min_edge_px: Discontinuity segments with fewer pixels are dropped (0: scale with the image,
             0.5 % of its longer side, at least 4).
         median: Size of the median that replaces isolated disparity speckles (1 disables it;
             see :func:`remove_speckles`).
         band_px: Width of the synthesis band in pixels (0: from the trajectory, see :func:`band_for_cameras`).
         max_band_fraction: Upper bound on the band as a fraction of the longer image side.
+
     """
 
     strong: float = 0.02
@@ -124,6 +135,7 @@ def normalized_disparity(depth: np.ndarray) -> tuple[np.ndarray, float]:
     Returns:
         ``(dn, z_near)``: (H, W) float32 normalised disparity (about 1 on the
         nearest surfaces, smaller farther away) and the scale in depth units.
+
     """
     z_near = float(np.percentile(depth, 1.0))
     return (z_near / depth).astype(np.float32), z_near
@@ -144,6 +156,7 @@ def remove_speckles(dn: np.ndarray, tolerance: float, size: int = 3) -> np.ndarr
 
     Returns:
         (H, W) float32 filtered disparity.
+
     """
     p = np.pad(dn, 1, mode="edge")
     h, w = dn.shape
@@ -166,6 +179,7 @@ def detect_discontinuities(dn: np.ndarray, params: LDIParams = LDIParams()) -> t
     Returns:
         ``(cut_right, cut_down)``: (H, W-1) and (H-1, W) bool, True where the
         link between a pixel and its right / lower neighbour is cut.
+
     """
     h, w = dn.shape
     jr = dn[:, 1:] - dn[:, :-1]  # > 0: the right pixel is nearer
@@ -236,6 +250,7 @@ def band_for_cameras(
 
     Returns:
         Largest gap in pixels (0.0 when there is no cut or no motion).
+
     """
     ry, rx = np.nonzero(cut_right)
     dy, dx = np.nonzero(cut_down)
@@ -286,10 +301,13 @@ def build_ldi(
 
     Raises:
         Photo3DError: If shapes disagree or the depth has non-positive or non-finite values.
+
     """
     h, w = depth.shape
     if image.shape != (h, w, 3) or image.dtype != np.uint8:
-        raise Photo3DError(f"photo is {image.shape} {image.dtype} but depth is {depth.shape}: expected ({h}, {w}, 3) uint8")
+        raise Photo3DError(
+            f"photo is {image.shape} {image.dtype} but depth is {depth.shape}: expected ({h}, {w}, 3) uint8"
+        )
     if (intrinsics.width, intrinsics.height) != (w, h):
         raise Photo3DError(f"intrinsics are for {intrinsics.width}x{intrinsics.height}, the depth map is {w}x{h}")
     if not np.all(np.isfinite(depth)) or depth.min() <= 0:
@@ -322,13 +340,16 @@ def build_ldi(
         seam = cv2.dilate(synthesis.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool) & ~synthesis
         d1 = np.where(synthesis, back_dn, np.where(seam, dn, 0.0)).astype(np.float32)
         valid1 = d1 > 0
-        close_r = np.abs(d1[:, 1:] - d1[:, :-1]) <= params.weak
-        close_d = np.abs(d1[1:, :] - d1[:-1, :]) <= params.weak
+        # Back layers bridge up to `strong`: a gap in a back layer would show as a hole.
+        close_r = np.abs(d1[:, 1:] - d1[:, :-1]) <= params.strong
+        close_d = np.abs(d1[1:, :] - d1[:-1, :]) <= params.strong
         both_seam_r, both_seam_d = seam[:, 1:] & seam[:, :-1], seam[1:, :] & seam[:-1, :]
         links_r.append(valid1[:, 1:] & valid1[:, :-1] & np.where(both_seam_r, link_r0, close_r))
         links_d.append(valid1[1:, :] & valid1[:-1, :] & np.where(both_seam_d, link_d0, close_d))
         layers_depth.append(np.where(valid1, z_near / np.maximum(d1, 1e-12), EMPTY_DEPTH).astype(np.float32))
-        layers_color.append(np.where(synthesis[..., None], back_color, np.where(seam[..., None], image, 0)).astype(np.uint8))
+        layers_color.append(
+            np.where(synthesis[..., None], back_color, np.where(seam[..., None], image, 0)).astype(np.uint8)
+        )
         layers_alias.append(np.where(seam, 0, -1).astype(np.int8))
     return LDI(
         color=np.stack(layers_color),
@@ -366,7 +387,7 @@ def _back_layer(
     # the background is safe), then "in front" is judged against that plane,
     # so a slanted background is never mistaken for foreground.
     near_bg = (dn <= seed_dn + params.weak) & (dist <= 2 * band)
-    back_dn = extrapolate_disparity(dn, near_bg, iy, ix)
+    back_dn = extrapolate_disparity(dn, near_bg, iy, ix, max_residual=0.1 * params.weak)
     in_front = dn > back_dn + params.weak
     synthesis = in_front & (dist <= band)
     context = ~in_front & (dist <= 2 * band) & ~bg_seed

@@ -28,6 +28,7 @@ class Mesh:
             the source camera (normals point towards it).
         layers: (N,) int8 LDI layer of each vertex (0 = the visible surface,
             1.. = back layers).
+
     """
 
     vertices: np.ndarray
@@ -83,6 +84,7 @@ def mesh_from_ldi(ldi: LDI) -> Mesh:
 
     Returns:
         The mesh, in the source camera's OpenCV frame.
+
     """
     num_layers, h, w = ldi.depth.shape
     xn, yn = pixel_rays(ldi.intrinsics)

@@ -45,6 +45,7 @@ class Scene:
         image: (H, W, 3) uint8 RGB.
         depth: (H, W) float32 planar depth, finite and positive, in the depth map's units.
         intrinsics: The source camera.
+
     """
 
     image: np.ndarray
@@ -67,6 +68,7 @@ class RenderSettings:
             ``"none"``: the source camera's focal length and pixel grid, nothing added.
         crf: Video quality for H.264/VP9 (lower is better; 18 is visually lossless).
         ldi: LDI construction settings.
+
     """
 
     trajectory: str = "dolly"
@@ -105,6 +107,7 @@ class RenderReport:
         faces: Mesh triangle count.
         timings: Seconds per stage: ``load``, ``ldi_mesh``, ``render`` (render plus encode,
             overlapped), ``ply``.
+
     """
 
     renderer: str = ""
@@ -136,6 +139,7 @@ def load_scene(
 
     Raises:
         Photo3DError: For a missing depth map or any unreadable or invalid input.
+
     """
     from .camera import DEFAULT_FOV_DEG
     from .depth import load_depth
@@ -178,6 +182,7 @@ def plan_cameras(scene: Scene, settings: RenderSettings) -> list[tuple[Pose, Int
 
     Raises:
         Photo3DError: For an unknown trajectory or framing, or invalid frame counts.
+
     """
     if settings.framing not in FRAMINGS:
         raise Photo3DError(f"--framing must be one of {', '.join(FRAMINGS)}, got {settings.framing!r}")
@@ -194,6 +199,7 @@ def build_3d_photo(scene: Scene, poses: list[Pose] | None = None, params: LDIPar
         scene: Photo, depth and camera.
         poses: The trajectory's poses, which size the back layers.
         params: LDI settings.
+
     """
     ldi = build_ldi(scene.image, scene.depth, scene.intrinsics, poses, params)
     return ldi, mesh_from_ldi(ldi)
@@ -223,6 +229,7 @@ def render_frames(
 
     Returns:
         The OpenGL renderer's name.
+
     """
     from .render import Renderer
     from .video import open_writer
@@ -262,6 +269,7 @@ def render_photo(
 
     Raises:
         Photo3DError: For invalid settings or outputs that cannot be written.
+
     """
     from .export import write_ply
     from .outputs import check_writable

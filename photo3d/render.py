@@ -38,6 +38,7 @@ def create_context(backend: str | None = None):
 
     Raises:
         Photo3DError: If no context can be created (missing EGL/Mesa libraries).
+
     """
     import sys
 
@@ -65,13 +66,17 @@ class Renderer:
         height: Output height in pixels.
         ssaa: Supersampling factor K >= 1: the scene is drawn at K*width x
             K*height and each output pixel is the mean of its K x K block.
-        background: RGB clear colour, 0-255, for pixels no triangle covers.
+        background: RGB colour, 0-255, for pixels no triangle covers (with ``fill_holes`` off).
+        fill_holes: Fill pixels no triangle covers (cracks, gaps wider than the back
+            layers, the frame edge) from the nearest covered ones, through the
+            supersampled image's mipmaps; off, they show ``background``.
         context: An existing moderngl context to share (tests use one per session);
             by default a new headless one is created and released with the renderer.
 
     Raises:
         Photo3DError: If no OpenGL context can be created, or the supersampled
             framebuffer exceeds the GPU's maximum size.
+
     """
 
     def __init__(
@@ -80,6 +85,7 @@ class Renderer:
         height: int,
         ssaa: int = 2,
         background: tuple[int, int, int] = (0, 0, 0),
+        fill_holes: bool = True,
         context=None,
     ) -> None:
         if ssaa < 1:
@@ -96,14 +102,16 @@ class Renderer:
                 f"above this GPU's limit of {max_size}; lower --ssaa or --size"
             )
         self.background = tuple(c / 255.0 for c in background)
+        self.fill_holes = fill_holes
         self._mesh_program = ctx.program(**load_program_sources("mesh.glsl"))
         self._big_color = ctx.texture(big, 4)
-        self._big_color.filter = (ctx.NEAREST, ctx.NEAREST)
+        self._big_color.filter = (ctx.LINEAR_MIPMAP_NEAREST, ctx.LINEAR) if fill_holes else (ctx.NEAREST, ctx.NEAREST)
+        self._levels = int(np.floor(np.log2(max(big)))) + 1
         self._big_fbo = ctx.framebuffer([self._big_color], ctx.depth_renderbuffer(big))
-        if self.ssaa > 1:
-            self._resolve = ctx.program(**load_program_sources("downsample.glsl", {"FACTOR": self.ssaa}))
-            self._small_fbo = ctx.framebuffer([ctx.renderbuffer((self.width, self.height), 4)])
-            self._resolve_vao = ctx.vertex_array(self._resolve, [])
+        defines = {"FACTOR": self.ssaa, "FILL_HOLES": int(fill_holes)}
+        self._resolve = ctx.program(**load_program_sources("downsample.glsl", defines))
+        self._small_fbo = ctx.framebuffer([ctx.renderbuffer((self.width, self.height), 4)])
+        self._resolve_vao = ctx.vertex_array(self._resolve, [])
         self._vao = None
         self._buffers: list = []
         self._depth_range = (1.0, 1.0)
@@ -118,6 +126,7 @@ class Renderer:
 
         Raises:
             Photo3DError: If the mesh has no faces.
+
         """
         if mesh.num_faces == 0:
             raise Photo3DError("the mesh has no triangles to render")
@@ -161,12 +170,14 @@ class Renderer:
         Raises:
             RuntimeError: If no mesh was uploaded.
             ValueError: If the intrinsics' image size differs from the renderer's.
+
         """
         if self._vao is None:
             raise RuntimeError("Renderer.render called before Renderer.upload")
         if (intrinsics.width, intrinsics.height) != (self.width, self.height):
             raise ValueError(
-                f"intrinsics are for {intrinsics.width}x{intrinsics.height} but the renderer is {self.width}x{self.height}"
+                f"intrinsics are for {intrinsics.width}x{intrinsics.height} "
+                f"but the renderer is {self.width}x{self.height}"
             )
         ctx = self.ctx
         near, far = self._clip_planes(pose)
@@ -175,17 +186,19 @@ class Renderer:
         self._big_fbo.use()
         ctx.enable(ctx.DEPTH_TEST)
         ctx.disable(ctx.CULL_FACE)
-        self._big_fbo.clear(*self.background, 1.0, depth=1.0)
+        self._big_fbo.clear(0.0, 0.0, 0.0, 0.0, depth=1.0)
         self._vao.render()
-        if self.ssaa == 1:
-            fbo = self._big_fbo
-        else:
-            ctx.disable(ctx.DEPTH_TEST)
-            self._small_fbo.use()
-            self._big_color.use(0)
-            self._resolve["u_image"].value = 0
-            self._resolve_vao.render(vertices=3)
-            fbo = self._small_fbo
+        ctx.disable(ctx.DEPTH_TEST)
+        if self.fill_holes:
+            self._big_color.build_mipmaps()
+        self._small_fbo.use()
+        self._big_color.use(0)
+        self._resolve["u_image"].value = 0
+        self._resolve["u_background"].value = self.background
+        if self.fill_holes:
+            self._resolve["u_levels"].value = self._levels
+        self._resolve_vao.render(vertices=3)
+        fbo = self._small_fbo
         data = fbo.read(components=3, alignment=1)
         return np.frombuffer(data, dtype=np.uint8).reshape(self.height, self.width, 3)
 
@@ -213,4 +226,3 @@ class Renderer:
 
     def __exit__(self, *exc) -> None:
         self.release()
-

@@ -30,6 +30,7 @@ def resource_dir(kind: str) -> Path:
     Raises:
         ValueError: If ``kind`` is not one of :data:`RESOURCE_KINDS`.
         Photo3DError: If neither location exists (a broken installation).
+
     """
     if kind not in RESOURCE_KINDS:
         raise ValueError(f"unknown resource kind {kind!r}; expected one of {RESOURCE_KINDS}")
@@ -44,6 +45,7 @@ def resource_path(kind: str, name: str) -> Path:
 
     Raises:
         Photo3DError: If the file does not exist.
+
     """
     path = resource_dir(kind) / name
     if not path.is_file():

@@ -26,6 +26,7 @@ class SampleScene:
         image: (H, W, 3) uint8 RGB.
         depth: (H, W) float32 planar depth in metres, 1.9 to 6.
         intrinsics: The camera that took it (53.13 degrees on the longer side).
+
     """
 
     image: np.ndarray
@@ -42,6 +43,7 @@ def make_sample_scene(width: int = 960, height: int = 640) -> SampleScene:
 
     Returns:
         The :class:`SampleScene`; deterministic for a given size.
+
     """
     with np.errstate(all="ignore"):  # rays that miss an object carry inf and NaN until the nearest hit is chosen
         return _render(width, height)

@@ -58,6 +58,7 @@ class Keyframe:
         position: (3,) float64 camera centre in the source camera frame.
         look_at: (3,) float64 point the camera aims at, or None to keep the source orientation.
         fov: Field of view in degrees on the longer side, or None to keep the output intrinsics.
+
     """
 
     t: float
@@ -78,6 +79,7 @@ class Trajectory:
         easing: ``"linear"`` or ``"smooth"`` (smoothstep time remap; ignored for loops).
         loop: Whether the clip loops seamlessly (frame times ``i / N``, not ``i / (N - 1)``).
         keyframes: At least one keyframe, sorted by ``t``.
+
     """
 
     name: str
@@ -117,10 +119,13 @@ def parse_trajectory(data: dict, name: str = "custom", where: str = "trajectory"
     Raises:
         Photo3DError: On unknown keys, missing or malformed keyframes, times
             outside [0, 1] or not increasing, or a ``look_at`` on some keyframes only.
+
     """
     unknown = set(data) - {"trajectory", "keyframe"}
     if unknown:
-        raise Photo3DError(f"{where}: unknown table(s) {', '.join(sorted(unknown))}; expected [trajectory] and [[keyframe]]")
+        raise Photo3DError(
+            f"{where}: unknown table(s) {', '.join(sorted(unknown))}; expected [trajectory] and [[keyframe]]"
+        )
     head = data.get("trajectory", {})
     unknown = set(head) - {"description", "units", "interpolation", "easing", "loop"}
     if unknown:
@@ -173,6 +178,7 @@ def load_trajectory(name_or_path: str | Path) -> Trajectory:
 
     Raises:
         Photo3DError: If it is neither a preset nor a readable, valid TOML file.
+
     """
     text = str(name_or_path)
     preset = resource_dir("trajectories") / f"{text}.toml"
@@ -196,6 +202,7 @@ def scene_scale(depth: np.ndarray) -> float:
 
     Args:
         depth: (H, W) planar depth, positive.
+
     """
     return float(np.percentile(depth, 10.0))
 
@@ -236,6 +243,7 @@ def trajectory_cameras(
 
     Returns:
         N ``(pose, intrinsics)`` pairs, poses in the source camera frame.
+
     """
     t = sample_times(num_frames, traj.loop)
     if traj.easing == "smooth" and not traj.loop:

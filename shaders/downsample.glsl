@@ -1,6 +1,14 @@
 #version 330 core
-// SSAA resolve: each output pixel is the mean of the FACTOR x FACTOR block of
-// the supersampled image that covers it (an area, or box, downsample).
+// SSAA resolve and hole fill.
+//
+// The mesh pass draws opaque colour with alpha 1 over a clear colour of
+// (0, 0, 0, 0), so the image is premultiplied and alpha is coverage. Each output
+// pixel is the mean of the FACTOR x FACTOR block of samples that covers it (an
+// area, or box, downsample). Where that block is not fully covered:
+//  * FILL_HOLES 1: the rest is taken from the first coarser mipmap level that has
+//    any coverage there (a pull-push fill, as in Gortler et al., "The Lumigraph",
+//    SIGGRAPH 1996), so cracks and revealed gaps show the colours around them;
+//  * FILL_HOLES 0: the rest is u_background.
 
 #if defined VERTEX_SHADER
 
@@ -13,6 +21,8 @@ void main() {
 #elif defined FRAGMENT_SHADER
 
 uniform sampler2D u_image;
+uniform vec3 u_background;
+uniform int u_levels;
 out vec4 f_color;
 
 void main() {
@@ -23,7 +33,21 @@ void main() {
             sum += texelFetch(u_image, base + ivec2(i, j), 0);
         }
     }
-    f_color = sum / float(FACTOR * FACTOR);
+    vec4 c = sum / float(FACTOR * FACTOR);
+    vec3 rest = u_background;
+#if FILL_HOLES
+    if (c.a < 0.999) {
+        vec2 uv = (vec2(base) + 0.5 * float(FACTOR)) / vec2(textureSize(u_image, 0));
+        for (int level = 1; level < u_levels; ++level) {
+            vec4 m = textureLod(u_image, uv, float(level));
+            if (m.a > 1e-4) {
+                rest = m.rgb / m.a;
+                break;
+            }
+        }
+    }
+#endif
+    f_color = vec4(c.rgb + (1.0 - c.a) * rest, 1.0);
 }
 
 #endif

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+from helpers import raises_one_line
 
 from photo3d.camera import (
     DEFAULT_FOV_DEG,
@@ -16,18 +17,7 @@ from photo3d.camera import (
     pixel_rays,
     unproject_depth,
 )
-from photo3d.errors import Photo3DError
 from photo3d.framing import base_output_intrinsics, edge_zoom
-
-
-def _raises(func, *args, words=(), **kwargs) -> str:
-    with pytest.raises(Photo3DError) as info:
-        func(*args, **kwargs)
-    message = str(info.value)
-    assert "\n" not in message
-    for word in words:
-        assert word in message, message
-    return message
 
 
 def _rotation(ax: float, ay: float, az: float) -> np.ndarray:
@@ -110,12 +100,12 @@ def test_ray_distance_formula():
     ],
 )
 def test_intrinsics_validation(args, words):
-    _raises(Intrinsics, *args, words=words)
+    raises_one_line(Intrinsics, *args, words=words)
 
 
 @pytest.mark.parametrize("fov", [0.0, -5.0, 180.0, 200.0])
 def test_from_fov_validation(fov):
-    _raises(Intrinsics.from_fov, 640, 480, fov, words=("between 0 and 180", str(fov)))
+    raises_one_line(Intrinsics.from_fov, 640, 480, fov, words=("between 0 and 180", str(fov)))
 
 
 # --- clip space --------------------------------------------------------------------------------------------------
@@ -193,8 +183,8 @@ def test_look_at_rotation_straight_ahead_is_identity():
 
 
 def test_look_at_rotation_errors():
-    _raises(look_at_rotation, np.ones(3), np.ones(3), words=("look_at equals the camera position",))
-    _raises(look_at_rotation, np.zeros(3), np.array([0.0, -2.0, 0.0]), words=("straight above or below",))
+    raises_one_line(look_at_rotation, np.ones(3), np.ones(3), words=("look_at equals the camera position",))
+    raises_one_line(look_at_rotation, np.zeros(3), np.array([0.0, -2.0, 0.0]), words=("straight above or below",))
 
 
 # --- Blender axes ------------------------------------------------------------------------------------------------
@@ -243,7 +233,9 @@ def test_framing_cover_portrait_from_landscape():
 
 
 def test_framing_unknown():
-    _raises(base_output_intrinsics, Intrinsics.from_fov(64, 48), 64, 48, "fit", words=("--framing", "cover", "fit"))
+    raises_one_line(
+        base_output_intrinsics, Intrinsics.from_fov(64, 48), 64, 48, "fit", words=("--framing", "cover", "fit")
+    )
 
 
 def test_edge_zoom_identity_is_about_one():

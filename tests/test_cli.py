@@ -68,8 +68,21 @@ def test_real_photo_to_video_and_ply(real_data, tmp_path, item, image, depth, ex
 
     folder = real_data / item
     out, ply = tmp_path / "clip.mp4", tmp_path / "mesh.ply"
-    proc = run("render", folder / image, "--depth", folder / depth, *extra, "--trajectory", "swing",
-               "--frames", "9", "--out", out, "--ply", ply)
+    proc = run(
+        "render",
+        folder / image,
+        "--depth",
+        folder / depth,
+        *extra,
+        "--trajectory",
+        "swing",
+        "--frames",
+        "9",
+        "--out",
+        out,
+        "--ply",
+        ply,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "OpenGL renderer" in proc.stderr
     w, h = (int(v) for v in cv2.imread(str(folder / image)).shape[1::-1])
@@ -89,8 +102,22 @@ def test_real_photo_to_video_and_ply(real_data, tmp_path, item, image, depth, ex
 def test_real_photo_vertical_clip(real_data, tmp_path):
     folder = real_data / "tum_rgbd_sample"
     out = tmp_path / "vertical.mp4"
-    proc = run("render", folder / "TUM_color.png", "--depth", folder / "TUM_depth.png", "--depth-kind", "depth",
-               "--trajectory", "dolly", "--frames", "3", "--size", "1080x1920", "--out", out)
+    proc = run(
+        "render",
+        folder / "TUM_color.png",
+        "--depth",
+        folder / "TUM_depth.png",
+        "--depth-kind",
+        "depth",
+        "--trajectory",
+        "dolly",
+        "--frames",
+        "3",
+        "--size",
+        "1080x1920",
+        "--out",
+        out,
+    )
     assert proc.returncode == 0, proc.stderr
     assert read_video_info(out)[:3] == (3, 1080, 1920)
 
@@ -119,8 +146,28 @@ def test_contract_source_pixel_grid(tmp_path, photo, shift_px):
     traj = tmp_path / "path.toml"
     traj.write_text(f"[[keyframe]]\nt = 0.0\nposition = [{tx!r}, 0.0, 0.0]\n")
     out = tmp_path / "frames"
-    proc = run("render", photo, "--depth", depth, "--depth-kind", "depth", "--focal-px", f, "--trajectory", traj,
-               "--frames", "1", "--ssaa", "1", "--size", "64x48", "--framing", "none", "--out", f"{out}/")
+    proc = run(
+        "render",
+        photo,
+        "--depth",
+        depth,
+        "--depth-kind",
+        "depth",
+        "--focal-px",
+        f,
+        "--trajectory",
+        traj,
+        "--frames",
+        "1",
+        "--ssaa",
+        "1",
+        "--size",
+        "64x48",
+        "--framing",
+        "none",
+        "--out",
+        f"{out}/",
+    )
     assert proc.returncode == 0, proc.stderr
     assert sorted(p.name for p in out.iterdir()) == ["00000.png"]
     got = read_rgb(out / "00000.png").astype(int)
@@ -226,8 +273,18 @@ def test_trajectories_lists_presets():
 def test_sample_scene_quickstart(tmp_path):
     """The README's main job, small: generate the sample scene and render it with a PLY."""
     assert run("sample", tmp_path / "demo", "--size", "192x128").returncode == 0
-    proc = run("render", tmp_path / "demo" / "photo.png", "--depth", tmp_path / "demo" / "depth.png",
-               "--frames", "4", "--out", tmp_path / "dolly.mp4", "--ply", tmp_path / "photo.ply")
+    proc = run(
+        "render",
+        tmp_path / "demo" / "photo.png",
+        "--depth",
+        tmp_path / "demo" / "depth.png",
+        "--frames",
+        "4",
+        "--out",
+        tmp_path / "dolly.mp4",
+        "--ply",
+        tmp_path / "photo.ply",
+    )
     assert proc.returncode == 0, proc.stderr
     assert read_video_info(tmp_path / "dolly.mp4")[:3] == (4, 192, 128)
     assert (tmp_path / "photo.ply").stat().st_size > 192 * 128 * 15

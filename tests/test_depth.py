@@ -7,6 +7,7 @@ import logging
 import cv2
 import numpy as np
 import pytest
+from helpers import raises_one_line
 from PIL import Image
 
 from photo3d.depth import (
@@ -17,21 +18,10 @@ from photo3d.depth import (
     resample_depth,
     resolve_depth_kind,
 )
-from photo3d.errors import Photo3DError
 
 
 def _ramp(h: int = 6, w: int = 8) -> np.ndarray:
     return (np.arange(h * w).reshape(h, w) % 200 + 10).astype(np.float64)
-
-
-def _raises(func, *args, words=(), **kwargs) -> str:
-    with pytest.raises(Photo3DError) as info:
-        func(*args, **kwargs)
-    message = str(info.value)
-    assert "\n" not in message
-    for word in words:
-        assert word in message, message
-    return message
 
 
 # --- load_depth_values -----------------------------------------------------------------------------------------------
@@ -75,7 +65,7 @@ def test_values_colour_png_is_refused(tmp_path):
     rgb = np.zeros((4, 4, 3), np.uint8)
     rgb[..., 0] = 200
     Image.fromarray(rgb).save(tmp_path / "colour.png")
-    _raises(load_depth_values, tmp_path / "colour.png", words=("colour image", str(tmp_path / "colour.png")))
+    raises_one_line(load_depth_values, tmp_path / "colour.png", words=("colour image", str(tmp_path / "colour.png")))
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32, np.float16, np.int16, np.uint32])
@@ -104,38 +94,38 @@ def test_values_npy_hw1(tmp_path):
 )
 def test_values_npy_bad_arrays(tmp_path, array, words):
     np.save(tmp_path / "bad.npy", array)
-    _raises(load_depth_values, tmp_path / "bad.npy", words=(str(tmp_path / "bad.npy"), *words))
+    raises_one_line(load_depth_values, tmp_path / "bad.npy", words=(str(tmp_path / "bad.npy"), *words))
 
 
 def test_values_npy_pickled_objects_are_refused(tmp_path):
     np.save(tmp_path / "obj.npy", np.array([[{"a": 1}]], dtype=object), allow_pickle=True)
-    _raises(load_depth_values, tmp_path / "obj.npy", words=(str(tmp_path / "obj.npy"), "Python objects"))
+    raises_one_line(load_depth_values, tmp_path / "obj.npy", words=(str(tmp_path / "obj.npy"), "Python objects"))
 
 
 def test_values_npy_truncated_and_not_npy(tmp_path):
     np.save(tmp_path / "cut.npy", _ramp(40, 50))
     data = (tmp_path / "cut.npy").read_bytes()
     (tmp_path / "cut.npy").write_bytes(data[: len(data) // 2])
-    _raises(load_depth_values, tmp_path / "cut.npy", words=(str(tmp_path / "cut.npy"),))
+    raises_one_line(load_depth_values, tmp_path / "cut.npy", words=(str(tmp_path / "cut.npy"),))
     (tmp_path / "text.npy").write_text("hello\n")
-    _raises(load_depth_values, tmp_path / "text.npy", words=(str(tmp_path / "text.npy"), ".npy"))
+    raises_one_line(load_depth_values, tmp_path / "text.npy", words=(str(tmp_path / "text.npy"), ".npy"))
 
 
 def test_values_bad_files(tmp_path):
-    _raises(load_depth_values, tmp_path / "missing.png", words=("depth map not found", "missing.png"))
-    _raises(load_depth_values, tmp_path / "missing.npy", words=("depth map not found", "missing.npy"))
+    raises_one_line(load_depth_values, tmp_path / "missing.png", words=("depth map not found", "missing.png"))
+    raises_one_line(load_depth_values, tmp_path / "missing.npy", words=("depth map not found", "missing.npy"))
     (tmp_path / "empty.png").write_bytes(b"")
-    _raises(load_depth_values, tmp_path / "empty.png", words=("empty", "empty.png"))
+    raises_one_line(load_depth_values, tmp_path / "empty.png", words=("empty", "empty.png"))
     (tmp_path / "empty.npy").write_bytes(b"")
-    _raises(load_depth_values, tmp_path / "empty.npy", words=("empty", "empty.npy"))
+    raises_one_line(load_depth_values, tmp_path / "empty.npy", words=("empty", "empty.npy"))
     (tmp_path / "d.png").mkdir()
-    _raises(load_depth_values, tmp_path / "d.png", words=("directory", "d.png"))
+    raises_one_line(load_depth_values, tmp_path / "d.png", words=("directory", "d.png"))
     (tmp_path / "t.png").write_text("not an image")
-    _raises(load_depth_values, tmp_path / "t.png", words=("not an image", "t.png"))
+    raises_one_line(load_depth_values, tmp_path / "t.png", words=("not an image", "t.png"))
     Image.fromarray(np.random.default_rng(1).integers(0, 65535, (60, 60), dtype=np.uint16)).save(tmp_path / "c.png")
     data = (tmp_path / "c.png").read_bytes()
     (tmp_path / "c.png").write_bytes(data[: len(data) // 2])
-    _raises(load_depth_values, tmp_path / "c.png", words=("truncated", "c.png"))
+    raises_one_line(load_depth_values, tmp_path / "c.png", words=("truncated", "c.png"))
 
 
 # --- kinds ----------------------------------------------------------------------------------------------------------
@@ -149,7 +139,7 @@ def test_resolve_depth_kind():
     assert resolve_depth_kind("a.NPY", "auto") == "depth"
     assert resolve_depth_kind("a.png", "depth") == "depth"
     assert resolve_depth_kind("a.npy", "disparity") == "disparity"
-    _raises(resolve_depth_kind, "a.png", "inverse", words=("'inverse'", "auto, depth or disparity"))
+    raises_one_line(resolve_depth_kind, "a.png", "inverse", words=("'inverse'", "auto, depth or disparity"))
 
 
 # --- fill_invalid --------------------------------------------------------------------------------------------------
@@ -183,9 +173,9 @@ def test_fill_invalid_single_valid_pixel_fills_everything():
     np.testing.assert_array_equal(fill_invalid(values), np.full((4, 5), 7.5, np.float32))
 
 
-def test_fill_invalid_all_nan_raises():
-    _raises(fill_invalid, np.full((3, 3), np.nan), name="x.npy", words=("depth map x.npy has no valid pixel",))
-    _raises(fill_invalid, np.zeros((3, 3)), words=("no valid pixel",))
+def test_fill_invalid_all_nanraises_one_line():
+    raises_one_line(fill_invalid, np.full((3, 3), np.nan), name="x.npy", words=("depth map x.npy has no valid pixel",))
+    raises_one_line(fill_invalid, np.zeros((3, 3)), words=("no valid pixel",))
 
 
 # --- disparity_to_depth --------------------------------------------------------------------------------------------
@@ -202,8 +192,8 @@ def test_disparity_to_depth_formula():
 
 
 def test_disparity_to_depth_refuses_non_finite_and_non_positive():
-    _raises(disparity_to_depth, np.array([[1.0, np.nan]]), words=("NaN",))
-    _raises(disparity_to_depth, np.zeros((2, 2)), words=("no positive",))
+    raises_one_line(disparity_to_depth, np.array([[1.0, np.nan]]), words=("NaN",))
+    raises_one_line(disparity_to_depth, np.zeros((2, 2)), words=("no positive",))
 
 
 # --- resample_depth ------------------------------------------------------------------------------------------------
@@ -214,8 +204,8 @@ def test_resample_same_size_is_identity():
     assert resample_depth(depth, 6, 4) is depth
 
 
-def test_resample_aspect_mismatch_raises():
-    message = _raises(resample_depth, np.ones((200, 100), np.float32), 640, 480, name="d.png")
+def test_resample_aspect_mismatchraises_one_line():
+    message = raises_one_line(resample_depth, np.ones((200, 100), np.float32), 640, 480, name="d.png")
     assert message == (
         "depth map d.png is 100x200 but the photo is 640x480: their aspect ratios differ; "
         "give a depth map of the photo's size"
@@ -283,22 +273,24 @@ def test_load_depth_png_as_depth_keeps_values(tmp_path):
     np.testing.assert_array_equal(load_depth(tmp_path / "z.png", 2, 2, kind="depth"), [[1000, 2000], [1000, 4000]])
 
 
-def test_load_depth_all_invalid_raises(tmp_path):
+def test_load_depth_all_invalidraises_one_line(tmp_path):
     np.save(tmp_path / "nan.npy", np.full((3, 4), np.nan))
-    _raises(load_depth, tmp_path / "nan.npy", 4, 3, words=(f"depth map {tmp_path / 'nan.npy'} has no valid pixel",))
+    raises_one_line(
+        load_depth, tmp_path / "nan.npy", 4, 3, words=(f"depth map {tmp_path / 'nan.npy'} has no valid pixel",)
+    )
 
 
-def test_load_depth_constant_raises(tmp_path):
+def test_load_depth_constantraises_one_line(tmp_path):
     values = np.full((3, 4), 42, np.uint8)
     values[0, 0] = 0  # invalid pixels do not count
     Image.fromarray(values).save(tmp_path / "flat.png")
-    message = _raises(load_depth, tmp_path / "flat.png", 4, 3)
+    message = raises_one_line(load_depth, tmp_path / "flat.png", 4, 3)
     assert message == f"depth map {tmp_path / 'flat.png'} is constant (every valid pixel is 42): it carries no depth"
 
 
-def test_load_depth_aspect_mismatch_raises(tmp_path):
+def test_load_depth_aspect_mismatchraises_one_line(tmp_path):
     np.save(tmp_path / "d.npy", _ramp(6, 8))
-    _raises(load_depth, tmp_path / "d.npy", 8, 8, words=("aspect ratios differ", "d.npy", "8x6", "8x8"))
+    raises_one_line(load_depth, tmp_path / "d.npy", 8, 8, words=("aspect ratios differ", "d.npy", "8x6", "8x8"))
 
 
 def test_load_depth_resamples_with_warning(tmp_path, caplog):
@@ -312,7 +304,7 @@ def test_load_depth_resamples_with_warning(tmp_path, caplog):
 
 def test_load_depth_bad_kind(tmp_path):
     np.save(tmp_path / "d.npy", _ramp())
-    _raises(load_depth, tmp_path / "d.npy", 8, 6, kind="metric", words=("'metric'",))
+    raises_one_line(load_depth, tmp_path / "d.npy", 8, 6, kind="metric", words=("'metric'",))
 
 
 # --- real data -----------------------------------------------------------------------------------------------------

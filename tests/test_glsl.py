@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
+from helpers import raises_one_line
 
-from photo3d.errors import Photo3DError
 from photo3d.glsl import STAGES, load_program_sources, stage_source
 
 SOURCE = """#version 330 core
@@ -16,16 +15,6 @@ out vec4 f_color;
 void main() { f_color = vec4(1.0); }
 #endif
 """
-
-
-def _raises(func, *args, words=(), **kwargs) -> str:
-    with pytest.raises(Photo3DError) as info:
-        func(*args, **kwargs)
-    message = str(info.value)
-    assert "\n" not in message
-    for word in words:
-        assert word in message, message
-    return message
 
 
 def test_stage_source_header_order():
@@ -48,8 +37,8 @@ def test_stage_source_without_defines():
 
 
 def test_stage_source_needs_version_first():
-    _raises(stage_source, "// comment\n#version 330 core\n", "VERTEX_SHADER", words=("#version",))
-    _raises(stage_source, "", "VERTEX_SHADER", words=("#version",))
+    raises_one_line(stage_source, "// comment\n#version 330 core\n", "VERTEX_SHADER", words=("#version",))
+    raises_one_line(stage_source, "", "VERTEX_SHADER", words=("#version",))
 
 
 def test_include_is_resolved_from_folder(tmp_path):
@@ -75,26 +64,28 @@ def test_nested_include(tmp_path):
     assert out.index("const float B") < out.index("const float A")
 
 
-def test_include_without_folder_raises():
-    _raises(stage_source, '#version 330 core\n#include "x.glsl"\n', "VERTEX_SHADER", words=("#include", "folder"))
+def test_include_without_folderraises_one_line():
+    raises_one_line(
+        stage_source, '#version 330 core\n#include "x.glsl"\n', "VERTEX_SHADER", words=("#include", "folder")
+    )
 
 
-def test_missing_include_raises(tmp_path):
+def test_missing_includeraises_one_line(tmp_path):
     text = '#version 330 core\n#include "absent.glsl"\n'
-    _raises(stage_source, text, "VERTEX_SHADER", folder=tmp_path, words=("missing", "absent.glsl"))
+    raises_one_line(stage_source, text, "VERTEX_SHADER", folder=tmp_path, words=("missing", "absent.glsl"))
 
 
-def test_include_cycle_raises(tmp_path):
+def test_include_cycleraises_one_line(tmp_path):
     (tmp_path / "a.glsl").write_text('#include "b.glsl"\n')
     (tmp_path / "b.glsl").write_text('#include "a.glsl"\n')
     text = '#version 330 core\n#include "a.glsl"\n'
-    _raises(stage_source, text, "VERTEX_SHADER", folder=tmp_path, words=("#include", "cycle"))
+    raises_one_line(stage_source, text, "VERTEX_SHADER", folder=tmp_path, words=("#include", "cycle"))
 
 
-def test_self_include_raises(tmp_path):
+def test_self_includeraises_one_line(tmp_path):
     (tmp_path / "self.glsl").write_text('#include "self.glsl"\n')
     text = '#version 330 core\n#include "self.glsl"\n'
-    _raises(stage_source, text, "FRAGMENT_SHADER", folder=tmp_path, words=("cycle",))
+    raises_one_line(stage_source, text, "FRAGMENT_SHADER", folder=tmp_path, words=("cycle",))
 
 
 def test_load_program_sources_mesh():
@@ -118,4 +109,4 @@ def test_load_program_sources_downsample_factor():
 
 
 def test_load_program_sources_missing_file():
-    _raises(load_program_sources, "nosuch.glsl", words=("nosuch.glsl", "not found"))
+    raises_one_line(load_program_sources, "nosuch.glsl", words=("nosuch.glsl", "not found"))

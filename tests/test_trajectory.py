@@ -7,10 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import raises_one_line
 
 import photo3d.trajectory as trajectory_module
 from photo3d.camera import Intrinsics
-from photo3d.errors import Photo3DError
 from photo3d.trajectory import (
     Trajectory,
     load_trajectory,
@@ -28,16 +28,6 @@ def _write(tmp_path: Path, text: str, name: str = "path.toml") -> Path:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
     return path
-
-
-def _raises(func, *args, words=(), **kwargs) -> str:
-    with pytest.raises(Photo3DError) as info:
-        func(*args, **kwargs)
-    message = str(info.value)
-    assert "\n" not in message
-    for word in words:
-        assert word in message, message
-    return message
 
 
 def _positions(traj: Trajectory, n: int, scale: float = 1.0) -> np.ndarray:
@@ -95,7 +85,7 @@ def test_looping_presets_are_loops():
 
 
 def test_unknown_preset_lists_the_presets():
-    message = _raises(load_trajectory, "nosuchpreset", words=("nosuchpreset", "dolly", "swing", "circle"))
+    message = raises_one_line(load_trajectory, "nosuchpreset", words=("nosuchpreset", "dolly", "swing", "circle"))
     assert "preset" in message
 
 
@@ -128,7 +118,7 @@ def test_sample_times():
     np.testing.assert_allclose(sample_times(5, loop=False), [0.0, 0.25, 0.5, 0.75, 1.0])
     np.testing.assert_allclose(sample_times(4, loop=True), [0.0, 0.25, 0.5, 0.75])
     np.testing.assert_allclose(sample_times(1, loop=True), [0.0])
-    _raises(sample_times, 0, False, words=("at least 1",))
+    raises_one_line(sample_times, 0, False, words=("at least 1",))
 
 
 @pytest.mark.parametrize("name", ["swing", "circle"])
@@ -339,15 +329,15 @@ def _keys(*rows):
     ],
 )
 def test_parse_errors_name_the_problem(data, words):
-    message = _raises(parse_trajectory, data, where="x.toml", words=words)
+    message = raises_one_line(parse_trajectory, data, where="x.toml", words=words)
     assert message.startswith("x.toml")
 
 
 def test_invalid_toml_file(tmp_path):
     path = _write(tmp_path, "[trajectory\nunits = 'scene'\n", "broken.toml")
-    _raises(load_trajectory, path, words=("broken.toml", "not valid TOML"))
+    raises_one_line(load_trajectory, path, words=("broken.toml", "not valid TOML"))
 
 
 def test_errors_in_a_file_name_the_file(tmp_path):
     path = _write(tmp_path, "[[keyframe]]\nt = 2.0\nposition = [0.0, 0.0, 0.0]\n", "bad.toml")
-    _raises(load_trajectory, path, words=(str(path), "keyframe 1", "t must be"))
+    raises_one_line(load_trajectory, path, words=(str(path), "keyframe 1", "t must be"))
