@@ -6,7 +6,7 @@
 // pixel is the mean of the FACTOR x FACTOR block of samples that covers it (an
 // area, or box, downsample). Where that block is not fully covered:
 //  * FILL_HOLES 1: the rest is taken from the first coarser mipmap level that has
-//    any coverage there (a pull-push fill, as in Gortler et al., "The Lumigraph",
+//    a quarter coverage there (a pull-push fill, as in Gortler et al., "The Lumigraph",
 //    SIGGRAPH 1996), so cracks and revealed gaps show the colours around them;
 //  * FILL_HOLES 0: the rest is u_background.
 
@@ -38,11 +38,14 @@ void main() {
 #if FILL_HOLES
     if (c.a < 0.999) {
         vec2 uv = (vec2(base) + 0.5 * float(FACTOR)) / vec2(textureSize(u_image, 0));
-        for (int level = 1; level < u_levels; ++level) {
+        // The first level with a quarter coverage: fewer covered texels would make
+        // the 8-bit premultiplied colour divided by alpha imprecise.
+        bool found = false;
+        for (int level = 1; level < u_levels && !found; ++level) {
             vec4 m = textureLod(u_image, uv, float(level));
-            if (m.a > 1e-4) {
+            if (m.a > 1e-3) {
                 rest = m.rgb / m.a;
-                break;
+                found = m.a >= 0.25;
             }
         }
     }

@@ -172,5 +172,5 @@ def test_fill_holes_takes_the_colours_around_a_hole(gl, ssaa):
     holed = render(gl, mesh, k, ssaa=ssaa, background=(255, 0, 255))
     assert (holed[14:17, 14:17] == (255, 0, 255)).all()  # the hole is really there
     filled = render(gl, mesh, k, ssaa=ssaa, background=(255, 0, 255), fill_holes=True)
-    # Mipmaps hold 8-bit premultiplied colour: where coverage is low, colour is exact to about 3 %.
+    # Mipmaps hold 8-bit premultiplied colour, so the fill is exact to a few levels only.
     assert (np.abs(filled[:-1, :-1].astype(int) - (0, 200, 0)) <= 8).all()
