@@ -150,6 +150,7 @@ def sample(
     size: Annotated[str, typer.Option(help="WIDTHxHEIGHT of the generated photo.")] = "960x640",
 ) -> None:
     """Generate a sample scene (photo.png + 16-bit disparity depth.png) by exact ray casting."""
+    import cv2
     import numpy as np
 
     from .outputs import atomic_output
@@ -158,8 +159,6 @@ def sample(
     w, h = _parse_size(size)
     scene = make_sample_scene(w, h)
     folder.mkdir(parents=True, exist_ok=True)
-    import cv2
-
     disparity = scene.depth.min() / scene.depth  # 1 at the nearest point
     for name, array in (
         ("photo.png", scene.image[..., ::-1]),

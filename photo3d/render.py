@@ -12,7 +12,6 @@ resolves that on the GPU with a box (area) filter, and reads back one
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 
 import numpy as np
 
@@ -201,11 +200,6 @@ class Renderer:
         fbo = self._small_fbo
         data = fbo.read(components=3, alignment=1)
         return np.frombuffer(data, dtype=np.uint8).reshape(self.height, self.width, 3)
-
-    def frames(self, poses: list[Pose], intrinsics: list[Intrinsics]) -> Iterator[np.ndarray]:
-        """Renders one frame per (pose, intrinsics) pair, lazily (one frame in memory at a time)."""
-        for pose, k in zip(poses, intrinsics, strict=True):
-            yield self.render(pose, k)
 
     def _release_mesh(self) -> None:
         if self._vao is not None:
