@@ -56,17 +56,122 @@ def _main(
     )
 
 
+# Depth options shared by ``render`` and ``depth``.
+DepthPathOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--depth",
+        help="Depth map of the photo: 8/16-bit PNG, TIFF (float too), .npy, .pfm or OpenEXR. "
+        "Without it: the photo's embedded depth (Google Lens Blur, Apple portrait HEIC), else --depth-model.",
+        show_default=False,
+    ),
+]
+DepthKindOpt = Annotated[
+    str,
+    typer.Option(
+        help="What --depth holds: auto (disparity for 8/16-bit images, depth for .npy/.pfm/.exr/float TIFF), "
+        "disparity (larger = nearer), depth (planar) or distance (along each ray, e.g. Blender's Z pass)."
+    ),
+]
+InvertOpt = Annotated[
+    bool, typer.Option("--invert", help="Reverse --depth's values (for maps stored the other way round).")
+]
+DepthScaleOpt = Annotated[
+    float | None,
+    typer.Option(help="Multiply --depth's values, e.g. 0.0002 for TUM (value/5000 = metres), 0.001 for millimetres."),
+]
+DepthClipOpt = Annotated[
+    str | None,
+    typer.Option(help="NEAR,FAR: clamp planar depth to this range (in the depth's units) and renormalise."),
+]
+DepthModelOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="Hugging Face depth model id or local folder; runs even if the photo embeds depth. "
+        "[default: depth-anything/Depth-Anything-V2-Small-hf]",
+        show_default=False,
+    ),
+]
+DepthResolutionOpt = Annotated[
+    int | None,
+    typer.Option(help="The depth model's input size in pixels. [default: the model's own, 518 for Depth Anything]"),
+]
+DepthRangeOpt = Annotated[
+    str,
+    typer.Option(
+        help="NEAR,FAR: depth given to the nearest and farthest pixel of a relative (inverse-depth) estimate."
+    ),
+]
+DeviceOpt = Annotated[str | None, typer.Option(help="cpu, cuda, cuda:N or mps. [default: CUDA, else MPS, else CPU]")]
+CacheOpt = Annotated[
+    bool, typer.Option("--depth-cache/--no-depth-cache", help="Reuse depth estimated earlier for the same photo.")
+]
+FovOpt = Annotated[float | None, typer.Option(help="Field of view in degrees across the longer side. [default: 53.13]")]
+FocalOpt = Annotated[float | None, typer.Option(help="Focal length in pixels (overrides --fov).")]
+
+
+def _depth_settings(
+    depth: Path | None,
+    depth_kind: str,
+    invert: bool,
+    depth_scale: float | None,
+    depth_clip: str | None,
+    depth_model: str | None,
+    depth_resolution: int | None,
+    depth_range: str,
+    device: str | None,
+    depth_cache: bool,
+):
+    from .depth import DepthOptions, parse_depth_clip, resolve_depth_kind
+    from .pipeline import DepthSettings
+
+    if depth is None and (invert or depth_scale is not None or depth_kind != "auto"):
+        raise Photo3DError("--depth-kind, --invert and --depth-scale describe a --depth file; pass --depth PATH too")
+    if depth is not None and depth_model is not None:
+        raise Photo3DError("give either --depth (a depth map you have) or --depth-model (estimate it), not both")
+    if depth is not None:
+        resolve_depth_kind(depth, depth_kind)  # checks the name early
+    near, far = _parse_pair(depth_range, "--depth-range")
+    return DepthSettings(
+        path=depth,
+        options=DepthOptions(
+            kind=depth_kind,
+            invert=invert,
+            scale=depth_scale,
+            clip=parse_depth_clip(depth_clip) if depth_clip is not None else None,
+        ),
+        model=depth_model,
+        resolution=depth_resolution,
+        device=device,
+        near=near,
+        far=far,
+        cache=depth_cache,
+    )
+
+
+def _parse_pair(text: str, option: str) -> tuple[float, float]:
+    try:
+        near, far = (float(v) for v in text.split(","))
+    except ValueError:
+        raise Photo3DError(f"{option} must look like NEAR,FAR (e.g. 1,60), got {text!r}") from None
+    if not 0 < near < far < float("inf"):
+        raise Photo3DError(f"{option} needs 0 < NEAR < FAR, got {text!r}")
+    return near, far
+
+
 @app.command()
 def render(
-    image: Annotated[Path, typer.Argument(help="The photo: JPEG, PNG, TIFF or WebP.", show_default=False)],
-    depth: Annotated[
-        Path | None,
-        typer.Option(help="Depth map of the photo: 8/16-bit PNG or .npy (required for now).", show_default=False),
-    ] = None,
-    depth_kind: Annotated[
-        str,
-        typer.Option(help="auto (disparity for images, depth for .npy), disparity (larger = nearer) or depth."),
-    ] = "auto",
+    image: Annotated[Path, typer.Argument(help="The photo: JPEG, PNG, TIFF, WebP or HEIC.", show_default=False)],
+    depth: DepthPathOpt = None,
+    depth_kind: DepthKindOpt = "auto",
+    invert: InvertOpt = False,
+    depth_scale: DepthScaleOpt = None,
+    depth_clip: DepthClipOpt = None,
+    depth_model: DepthModelOpt = None,
+    depth_resolution: DepthResolutionOpt = None,
+    depth_range: DepthRangeOpt = "1,60",
+    device: DeviceOpt = None,
+    depth_cache: CacheOpt = True,
     trajectory: Annotated[
         str,
         typer.Option(
@@ -82,10 +187,8 @@ def render(
         ),
     ] = None,
     ply: Annotated[Path | None, typer.Option(help="Also write the layered mesh as a binary PLY for Blender.")] = None,
-    fov: Annotated[
-        float | None, typer.Option(help="Field of view in degrees across the longer side. [default: 53.13]")
-    ] = None,
-    focal_px: Annotated[float | None, typer.Option(help="Focal length in pixels (overrides --fov).")] = None,
+    fov: FovOpt = None,
+    focal_px: FocalOpt = None,
     fps: Annotated[float, typer.Option(help="Frames per second.")] = 30.0,
     duration: Annotated[float, typer.Option(help="Length in seconds.")] = 4.0,
     frames: Annotated[int | None, typer.Option(help="Exact number of frames (overrides --duration).")] = None,
@@ -98,11 +201,25 @@ def render(
     ] = "cover",
     crf: Annotated[int, typer.Option(help="Video quality (lower is better).")] = 18,
 ) -> None:
-    """Render a parallax video (and optionally a PLY mesh) from a photo and its depth map."""
-    from .pipeline import RenderSettings, missing_depth_message
+    """Render a parallax video (and optionally a PLY mesh) from a photo.
 
-    if depth is None:
-        raise Photo3DError(missing_depth_message())
+    Depth comes from --depth, else from the photo itself (Google Lens Blur JPEG, Apple portrait HEIC),
+    else from a depth model (Depth Anything V2 Small by default; weights download on first use).
+    """
+    from .pipeline import RenderSettings
+
+    depth_settings = _depth_settings(
+        depth,
+        depth_kind,
+        invert,
+        depth_scale,
+        depth_clip,
+        depth_model,
+        depth_resolution,
+        depth_range,
+        device,
+        depth_cache,
+    )
     settings = RenderSettings(
         trajectory=trajectory,
         fps=fps,
@@ -115,14 +232,21 @@ def render(
     )
     if out is None:
         out = Path(f"{image.stem}_{Path(trajectory).stem}.mp4")
-    _run_render(image, depth, depth_kind, fov, focal_px, settings, out, ply)
+    _run_render(image, depth_settings, fov, focal_px, settings, out, ply)
 
 
-def _run_render(image, depth, depth_kind, fov, focal_px, settings, out, ply) -> None:
+def _run_render(image, depth_settings, fov, focal_px, settings, out, ply) -> None:
+    from .outputs import check_writable
     from .pipeline import load_scene, render_photo
     from .progress import frame_progress
+    from .trajectory import load_trajectory
 
-    scene = load_scene(image, depth, depth_kind, fov, focal_px)
+    for target in (out, ply):  # fail before the (possibly long) depth estimation
+        if target is not None:
+            check_writable(Path(target))
+    load_trajectory(settings.trajectory)  # bad trajectories and frame counts fail before depth estimation
+    settings.num_frames()
+    scene = load_scene(image, depth_settings, fov, focal_px)
     with frame_progress(disable=_state["quiet"]) as progress:
         report = render_photo(
             scene,
@@ -136,12 +260,101 @@ def _run_render(image, depth, depth_kind, fov, focal_px, settings, out, ply) -> 
         t = report.timings
         typer.echo(
             f"wrote {out} ({report.frames} frames, {report.size[0]}x{report.size[1]}, zoom {report.zoom:.3f}); "
+            f"depth {scene.depth_source}; "
             f"LDI {report.layers} layers, band {report.band_px} px; "
             f"mesh {report.vertices} vertices, {report.faces} faces; "
             f"LDI+mesh {t.get('ldi_mesh', 0):.2f} s, render+encode {t.get('render', 0):.2f} s"
             + (f"; wrote {ply}" if ply else ""),
             err=True,
         )
+
+
+@app.command("depth")
+def depth_command(
+    inputs: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Photos, or folders of photos (non-images are skipped with a warning).", show_default=False
+        ),
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the depth maps into.")] = Path("."),
+    preview: Annotated[
+        bool, typer.Option("--preview", help="Also write a colour-mapped preview (near = warm).")
+    ] = False,
+    normals: Annotated[
+        bool, typer.Option("--normals", help="Also write a normal map (x right, y up, z toward you).")
+    ] = False,
+    depth: DepthPathOpt = None,
+    depth_kind: DepthKindOpt = "auto",
+    invert: InvertOpt = False,
+    depth_scale: DepthScaleOpt = None,
+    depth_clip: DepthClipOpt = None,
+    depth_model: DepthModelOpt = None,
+    depth_resolution: DepthResolutionOpt = None,
+    depth_range: DepthRangeOpt = "1,60",
+    device: DeviceOpt = None,
+    depth_cache: CacheOpt = True,
+    fov: FovOpt = None,
+    focal_px: FocalOpt = None,
+) -> None:
+    """Write depth maps: PHOTO_depth.png (16-bit, near = white: 65535 * nearest depth / depth).
+
+    With --preview also PHOTO_depth_preview.png, with --normals PHOTO_normals.png. A photo that fails
+    is reported and skipped; the others go on, and the exit status is 2 if any failed.
+    """
+    from .pipeline import export_depth_maps
+    from .progress import frame_progress
+
+    settings = _depth_settings(
+        depth,
+        depth_kind,
+        invert,
+        depth_scale,
+        depth_clip,
+        depth_model,
+        depth_resolution,
+        depth_range,
+        device,
+        depth_cache,
+    )
+    photos = _collect_photos(inputs)
+    if depth is not None and len(photos) != 1:
+        raise Photo3DError(f"--depth gives the depth of one photo, but {len(photos)} photos were given")
+    failed = 0
+    with frame_progress(disable=_state["quiet"], description="depth", unit="photos", rate="photos/s") as progress:
+        for i, photo in enumerate(photos):
+            try:
+                written, source = export_depth_maps(photo, out, settings, fov, focal_px, preview, normals)
+                log.info("%s: depth %s; wrote %s", photo, source, ", ".join(str(p) for p in written))
+            except Photo3DError as exc:
+                failed += 1
+                typer.echo(f"photo3d: error: {photo}: {exc}", err=True)
+            progress.update(i + 1, len(photos))
+    if failed:
+        raise Photo3DError(f"{failed} of {len(photos)} photos failed (see above); the others were written")
+    if not _state["quiet"]:
+        typer.echo(f"wrote depth maps for {len(photos)} photo{'s' if len(photos) != 1 else ''} into {out}", err=True)
+
+
+_PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".heic", ".heif", ".bmp"}
+
+
+def _collect_photos(inputs: list[Path]) -> list[Path]:
+    photos: list[Path] = []
+    for item in inputs:
+        if item.is_dir():
+            for path in sorted(p for p in item.iterdir() if p.is_file()):
+                if path.suffix.lower() in _PHOTO_SUFFIXES:
+                    photos.append(path)
+                else:
+                    log.warning("skipping %s: not a photo (%s)", path, ", ".join(sorted(_PHOTO_SUFFIXES)))
+        elif item.is_file():
+            photos.append(item)
+        else:
+            raise Photo3DError(f"{item} does not exist")
+    if not photos:
+        raise Photo3DError(f"no photos found in {', '.join(map(str, inputs))}")
+    return photos
 
 
 @app.command()

@@ -8,6 +8,7 @@ runs them all; it is what ``photo3d render`` calls.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -17,18 +18,24 @@ from pathlib import Path
 import numpy as np
 
 from .camera import Intrinsics, Pose
+from .depth import DepthOptions
 from .errors import Photo3DError
+from .estimate import DEFAULT_FAR, DEFAULT_NEAR
 from .framing import FRAMINGS, base_output_intrinsics, edge_zoom
 from .ldi import LDI, LDIParams, build_ldi
 from .mesh import Mesh, mesh_from_ldi
 from .trajectory import load_trajectory, scene_scale, trajectory_cameras
 
 __all__ = [
+    "DepthSettings",
+    "FoundDepth",
     "RenderReport",
     "RenderSettings",
     "Scene",
     "build_3d_photo",
+    "export_depth_maps",
     "load_scene",
+    "obtain_depth",
     "plan_cameras",
     "render_frames",
     "render_photo",
@@ -45,12 +52,14 @@ class Scene:
         image: (H, W, 3) uint8 RGB.
         depth: (H, W) float32 planar depth, finite and positive, in the depth map's units.
         intrinsics: The source camera.
+        depth_source: Where the depth came from (a file, embedded metadata, a model), for reports.
 
     """
 
     image: np.ndarray
     depth: np.ndarray
     intrinsics: Intrinsics
+    depth_source: str = ""
 
 
 @dataclass
@@ -121,50 +130,230 @@ class RenderReport:
     timings: dict[str, float] = field(default_factory=dict)
 
 
+@dataclass
+class DepthSettings:
+    """Where a photo's depth comes from and how it becomes planar depth.
+
+    Sources, in order: a depth map file (``path``); else, unless ``model`` is
+    given, depth embedded in the photo (Google Camera Lens Blur GDepth, Apple
+    portrait HEIC); else a depth network (``model``, default
+    :data:`photo3d.estimate.DEFAULT_MODEL`).
+
+    Attributes:
+        path: A depth map file (``--depth``): PNG, TIFF, ``.npy``, ``.pfm`` or ``.exr``.
+        options: How to read that file: kind (depth, disparity or ray distance), invert,
+            scale (see :class:`photo3d.depth.DepthOptions`). Its ``clip`` applies to
+            every source.
+        model: Hugging Face model id or local folder (``--depth-model``); given
+            explicitly, the network runs even when the photo embeds depth.
+        resolution: The network's input size in pixels; None keeps the model's own.
+        device: ``cpu``, ``cuda``, ``cuda:N`` or ``mps``; None picks the best available.
+        near: Depth of the nearest pixel of a relative prediction.
+        far: Depth of the farthest pixel of a relative prediction.
+        cache: Cache network results on disk (see :class:`photo3d.estimate.DepthCache`).
+        cache_dir: The cache folder; None uses :func:`photo3d.estimate.default_cache_dir`.
+
+    """
+
+    path: Path | None = None
+    options: DepthOptions = field(default_factory=DepthOptions)
+    model: str | None = None
+    resolution: int | None = None
+    device: str | None = None
+    near: float = DEFAULT_NEAR
+    far: float = DEFAULT_FAR
+    cache: bool = True
+    cache_dir: Path | None = None
+
+
 def load_scene(
     image_path: str | Path,
-    depth_path: str | Path | None,
-    depth_kind: str = "auto",
+    depth: DepthSettings | str | Path | None = None,
     fov: float | None = None,
     focal_px: float | None = None,
 ) -> Scene:
-    """Reads a photo and its depth map and sets up the source camera.
+    """Reads a photo, finds its depth (file, embedded or estimated) and sets up the source camera.
 
     Args:
-        image_path: JPEG, PNG, TIFF or WebP photo.
-        depth_path: 8/16-bit PNG or ``.npy`` depth map.
-        depth_kind: ``"auto"``, ``"depth"`` or ``"disparity"`` (see :mod:`photo3d.depth`).
+        image_path: JPEG, PNG, TIFF, WebP or HEIC photo.
+        depth: Where the depth comes from (see :class:`DepthSettings`); a path is
+            a depth map file read with ``--depth-kind auto``; None means embedded
+            depth if the photo has any, else the default depth model.
         fov: Field of view in degrees across the longer side (default 53.13).
-        focal_px: Focal length in pixels; overrides ``fov``.
+        focal_px: Focal length in pixels; overrides ``fov``. Without either, a
+            focal length stored with the photo's depth (Apple) or estimated by
+            the model (Depth Pro) is used when there is one.
+
+    Returns:
+        The scene; ``scene.depth_source`` says where the depth came from.
 
     Raises:
-        Photo3DError: For a missing depth map or any unreadable or invalid input.
+        Photo3DError: For any unreadable or invalid input, a model that cannot be
+            loaded, or no network with the model not cached.
 
     """
-    from .camera import DEFAULT_FOV_DEG
-    from .depth import load_depth
     from .image import load_image
 
-    if depth_path is None:
-        raise Photo3DError(missing_depth_message())
+    if depth is None or isinstance(depth, (str, Path)):
+        depth = DepthSettings(path=None if depth is None else Path(depth))
+    if focal_px is not None and not focal_px > 0:
+        raise Photo3DError(f"--focal-px must be positive, got {focal_px}")
     image = load_image(image_path)
+    found = obtain_depth(image_path, image, depth, _intrinsics(image, fov, focal_px, None))
+    image = found.image if found.image is not None else image
+    intrinsics = _intrinsics(image, fov, focal_px, found.focal_px)
+    return Scene(image=image, depth=found.depth, intrinsics=intrinsics, depth_source=found.source)
+
+
+def _intrinsics(image: np.ndarray, fov: float | None, focal_px: float | None, found_focal: float | None) -> Intrinsics:
+    from .camera import DEFAULT_FOV_DEG
+
     h, w = image.shape[:2]
-    depth = load_depth(depth_path, w, h, kind=depth_kind)
     if focal_px is not None:
-        if not focal_px > 0:
-            raise Photo3DError(f"--focal-px must be positive, got {focal_px}")
-        intrinsics = Intrinsics.from_focal(w, h, focal_px)
+        return Intrinsics.from_focal(w, h, focal_px)
+    if fov is None and found_focal is not None:
+        return Intrinsics.from_focal(w, h, found_focal)
+    return Intrinsics.from_fov(w, h, DEFAULT_FOV_DEG if fov is None else fov)
+
+
+@dataclass
+class FoundDepth:
+    """Planar depth for a photo and where it came from.
+
+    Attributes:
+        depth: (H, W) float32 planar depth at the photo's size, finite and > 0.
+        source: One line for logs and reports, e.g. ``"embedded: Google GDepth (RangeInverse)"``.
+        image: (H, W, 3) uint8 RGB colour to use instead of the decoded photo (a Lens
+            Blur photo's unblurred original), or None.
+        focal_px: Focal length in pixels at the photo's size, when the source knows it.
+
+    """
+
+    depth: np.ndarray
+    source: str
+    image: np.ndarray | None = None
+    focal_px: float | None = None
+
+
+def obtain_depth(
+    image_path: str | Path, image: np.ndarray, settings: DepthSettings, intrinsics: Intrinsics
+) -> FoundDepth:
+    """Planar depth for one photo from the source ``settings`` name (see :class:`DepthSettings`).
+
+    Args:
+        image_path: The photo's file (read again for embedded depth).
+        image: (H, W, 3) uint8 RGB, the decoded photo.
+        settings: Where the depth comes from.
+        intrinsics: The photo's camera (used to turn ray distance into planar depth).
+
+    Raises:
+        Photo3DError: For unreadable depth, corrupt embedded metadata, or a model that cannot run.
+
+    """
+    from .depth import apply_depth_clip, load_depth
+
+    h, w = image.shape[:2]
+    clip = settings.options.clip
+    if settings.path is not None:
+        depth = load_depth(settings.path, w, h, intrinsics=intrinsics, options=settings.options)
+        return FoundDepth(depth, f"depth map {settings.path}")
+    if settings.model is None:
+        found = _embedded_depth(image_path, image)
+        if found is not None:
+            if clip is not None:
+                found.depth = apply_depth_clip(found.depth, clip, relative=False)
+            return found
+    from .estimate import DEFAULT_MODEL, DepthCache, prediction_to_depth
+
+    model = settings.model or DEFAULT_MODEL
+    estimator = _estimator(model, settings.device, settings.resolution)
+    if settings.cache:
+        prediction, hit = DepthCache(settings.cache_dir).predict(estimator, image)
     else:
-        intrinsics = Intrinsics.from_fov(w, h, DEFAULT_FOV_DEG if fov is None else fov)
-    return Scene(image=image, depth=depth, intrinsics=intrinsics)
+        prediction, hit = estimator.predict(image), False
+    depth = prediction_to_depth(prediction, settings.near, settings.far)
+    if clip is not None:
+        depth = apply_depth_clip(depth, clip, relative=prediction.kind == "disparity")
+    what = "metric depth" if prediction.kind == "depth" else "relative inverse depth"
+    source = f"estimated by {model} ({what}{', from the cache' if hit else ''})"
+    return FoundDepth(depth, source, focal_px=prediction.focal_px)
 
 
-def missing_depth_message() -> str:
-    """The one-line error for a render without a depth map."""
-    return (
-        "no depth map given: pass --depth PATH (an 8/16-bit PNG or .npy of the photo's size; "
-        "--depth-kind disparity|depth); estimating depth from the photo alone is not available yet"
-    )
+def _embedded_depth(image_path: str | Path, image: np.ndarray) -> FoundDepth | None:
+    from .embedded import read_embedded_depth
+    from .upsample import edge_aware_upsample
+
+    embedded = read_embedded_depth(image_path)
+    if embedded is None:
+        return None
+    colour = embedded.image if embedded.image is not None else image
+    h, w = colour.shape[:2]
+    depth = embedded.depth
+    if depth.shape != (h, w):  # upsample in disparity, guided by the photo, so depth edges follow colour edges
+        disparity = edge_aware_upsample((1.0 / depth).astype(np.float32), colour)
+        depth = (1.0 / np.maximum(disparity, 1e-12)).astype(np.float32)
+    log.info("using the depth embedded in %s: %s, %s units", image_path, embedded.source, embedded.units)
+    return FoundDepth(depth, f"embedded: {embedded.source}", embedded.image, embedded.focal_px)
+
+
+@functools.lru_cache(maxsize=2)
+def _estimator(model: str, device: str | None, resolution: int | None):
+    """One loaded network per (model, device, resolution) for the whole process (batches reuse it)."""
+    from .estimate import DepthEstimator
+
+    return DepthEstimator(model, device=device, resolution=resolution)
+
+
+def export_depth_maps(
+    photo: str | Path,
+    out_dir: str | Path,
+    depth: DepthSettings,
+    fov: float | None = None,
+    focal_px: float | None = None,
+    preview: bool = False,
+    normals: bool = False,
+) -> tuple[list[Path], str]:
+    """Writes a photo's depth as ``STEM_depth.png`` (and a preview and normal map) into ``out_dir``.
+
+    Args:
+        photo: The photo file.
+        out_dir: Output folder (created if missing).
+        depth: Where the depth comes from (see :class:`DepthSettings`).
+        fov: Field of view in degrees (for the normal map's camera).
+        focal_px: Focal length in pixels (overrides ``fov``).
+        preview: Also write ``STEM_depth_preview.png`` (turbo colour map, near = warm).
+        normals: Also write ``STEM_normals.png``.
+
+    Returns:
+        ``(written files, where the depth came from)``.
+
+    Raises:
+        Photo3DError: For unreadable input, a model that cannot run, or an output that cannot be written.
+
+    """
+    from .export import write_depth_png, write_depth_preview, write_normal_map
+    from .outputs import check_writable
+
+    out_dir = Path(out_dir)
+    stem = Path(photo).stem
+    targets = [out_dir / f"{stem}_depth.png"]
+    if preview:
+        targets.append(out_dir / f"{stem}_depth_preview.png")
+    if normals:
+        targets.append(out_dir / f"{stem}_normals.png")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise Photo3DError(f"cannot create the output folder {out_dir}: {e.strerror or e}") from None
+    for target in targets:
+        check_writable(target)
+    scene = load_scene(photo, depth, fov, focal_px)
+    write_depth_png(targets[0], scene.depth)
+    if preview:
+        write_depth_preview(targets[1], scene.depth)
+    if normals:
+        write_normal_map(targets[-1], scene.depth, scene.intrinsics)
+    return targets, scene.depth_source
 
 
 def output_size(scene: Scene, size: tuple[int, int] | None) -> tuple[int, int]:

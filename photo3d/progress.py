@@ -25,16 +25,31 @@ console = Console(stderr=True)
 
 
 class _FpsColumn(ProgressColumn):
+    def __init__(self, rate: str = "fps") -> None:
+        super().__init__()
+        self.rate = rate
+
     def render(self, task: Task) -> Text:
         speed = task.finished_speed or task.speed
-        return Text(f"{speed:5.1f} fps" if speed else "  ... fps", style="progress.data.speed")
+        return Text(f"{speed:5.1f} {self.rate}" if speed else f"  ... {self.rate}", style="progress.data.speed")
 
 
 class FrameProgress:
-    """Callback target: ``update(done, total)`` advances the bar, which appears on the first call."""
+    """Callback target: ``update(done, total)`` advances the bar, which appears on the first call.
 
-    def __init__(self, enabled: bool = True) -> None:
+    Args:
+        enabled: False shows nothing.
+        description: The bar's label.
+        unit: What is counted (plural), shown after the count.
+        rate: The speed column's unit.
+
+    """
+
+    def __init__(
+        self, enabled: bool = True, description: str = "rendering", unit: str = "frames", rate: str = "fps"
+    ) -> None:
         self._enabled = enabled
+        self._labels = (description, unit, rate)
         self._progress: Progress | None = None
         self._task = None
 
@@ -47,15 +62,15 @@ class FrameProgress:
                 TextColumn("[progress.description]{task.description}"),
                 BarColumn(),
                 MofNCompleteColumn(),
-                TextColumn("frames"),
-                _FpsColumn(),
+                TextColumn(self._labels[1]),
+                _FpsColumn(self._labels[2]),
                 TimeElapsedColumn(),
                 TextColumn("ETA"),
                 TimeRemainingColumn(),
                 console=console,
             )
             self._progress.start()
-            self._task = self._progress.add_task("rendering", total=total)
+            self._task = self._progress.add_task(self._labels[0], total=total)
         self._progress.update(self._task, completed=done)
 
     def close(self) -> None:
@@ -65,9 +80,12 @@ class FrameProgress:
 
 
 @contextmanager
-def frame_progress(disable: bool = False) -> Iterator[FrameProgress]:
-    """A progress bar for rendered frames (nothing when ``disable``)."""
-    progress = FrameProgress(enabled=not disable)
+def frame_progress(disable: bool = False, **labels: str) -> Iterator[FrameProgress]:
+    """A progress bar for rendered frames, or other items with ``labels`` (see :class:`FrameProgress`).
+
+    Nothing is shown when ``disable``.
+    """
+    progress = FrameProgress(enabled=not disable, **labels)
     try:
         yield progress
     finally:

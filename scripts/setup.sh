@@ -24,5 +24,10 @@ fi
 
 python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
+# torch first, pinned: an unpinned "torch" pulled in by the dependencies would fetch gigabytes of
+# CUDA packages. Keep a torch you installed yourself (e.g. a CUDA build), or set TORCH_SPEC.
+if ! .venv/bin/python -c "import torch" >/dev/null 2>&1; then
+  .venv/bin/python -m pip install -q "${TORCH_SPEC:-torch==2.13.0}"
+fi
 .venv/bin/python -m pip install -q -e ".[test]"
 echo "setup: done; the command is .venv/bin/photo3d"

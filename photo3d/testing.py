@@ -1,0 +1,135 @@
+"""Randomly initialised depth models for tests and benchmarks.
+
+No weights can be downloaded in CI, so tests build models from a config with
+random weights, save them as a Hugging Face model folder (``config.json``,
+``model.safetensors``, ``preprocessor_config.json``) and load that folder
+through exactly the path users take (:class:`photo3d.estimate.DepthEstimator`
+with a local directory as the model id). Random weights cost the same time as
+trained ones, so ``"depth-anything-v2-small"`` also serves the CPU-time benchmark.
+
+Architectures:
+
+* ``"tiny-depth-anything"``: Depth Anything (DINOv2 backbone + DPT head), a few
+  hundred thousand parameters, 56 px input; relative inverse depth.
+* ``"tiny-dpt"``: DPT/MiDaS (ViT backbone), 32 px input; relative inverse depth.
+* ``"tiny-depth-anything-metric"``: as the first with ``depth_estimation_type="metric"``
+  and ``max_depth=20``: metric depth in metres.
+* ``"depth-anything-v2-small"``: the architecture of
+  ``depth-anything/Depth-Anything-V2-Small-hf`` (24.8 M parameters, 518 px input).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+__all__ = ["ARCHITECTURES", "save_random_model"]
+
+ARCHITECTURES = ("tiny-depth-anything", "tiny-dpt", "tiny-depth-anything-metric", "depth-anything-v2-small")
+
+_IMAGENET_MEAN = [0.485, 0.456, 0.406]
+_IMAGENET_STD = [0.229, 0.224, 0.225]
+
+
+def _config(architecture: str):
+    from transformers import DepthAnythingConfig, Dinov2Config, DPTConfig
+
+    if architecture in ("tiny-depth-anything", "tiny-depth-anything-metric"):
+        backbone = Dinov2Config(
+            hidden_size=32,
+            num_hidden_layers=4,
+            num_attention_heads=2,
+            intermediate_size=64,
+            patch_size=14,
+            image_size=56,
+            out_indices=[1, 2, 3, 4],
+            reshape_hidden_states=False,
+        )
+        extra = {"depth_estimation_type": "metric", "max_depth": 20} if architecture.endswith("metric") else {}
+        config = DepthAnythingConfig(
+            backbone_config=backbone,
+            reassemble_hidden_size=32,
+            patch_size=14,
+            neck_hidden_sizes=[8, 16, 32, 32],
+            fusion_hidden_size=16,
+            head_hidden_size=8,
+            **extra,
+        )
+        return config, 56, 14, True
+    if architecture == "tiny-dpt":
+        config = DPTConfig(
+            hidden_size=32,
+            num_hidden_layers=4,
+            num_attention_heads=2,
+            intermediate_size=64,
+            image_size=32,
+            patch_size=16,
+            neck_hidden_sizes=[8, 16, 32, 32],
+            fusion_hidden_size=16,
+            backbone_out_indices=[0, 1, 2, 3],
+            reassemble_factors=[4, 2, 1, 0.5],
+            head_in_index=-1,
+        )
+        return config, 32, 1, False  # ViT DPT takes square inputs, like Intel/dpt-large
+    if architecture == "depth-anything-v2-small":
+        backbone = Dinov2Config(
+            hidden_size=384,
+            num_hidden_layers=12,
+            num_attention_heads=6,
+            intermediate_size=1536,
+            patch_size=14,
+            image_size=518,
+            out_indices=[3, 6, 9, 12],
+            reshape_hidden_states=False,
+        )
+        config = DepthAnythingConfig(
+            backbone_config=backbone,
+            reassemble_hidden_size=384,
+            patch_size=14,
+            neck_hidden_sizes=[48, 96, 192, 384],
+            fusion_hidden_size=64,
+            head_hidden_size=32,
+        )
+        return config, 518, 14, True
+    raise ValueError(f"unknown architecture {architecture!r}; expected one of {', '.join(ARCHITECTURES)}")
+
+
+def save_random_model(folder: str | os.PathLike[str], architecture: str = "tiny-depth-anything", seed: int = 0) -> Path:
+    """Builds a depth model with random weights and saves it as a Hugging Face model folder.
+
+    Args:
+        folder: Where to write ``config.json``, ``model.safetensors`` and
+            ``preprocessor_config.json`` (created if missing).
+        architecture: One of :data:`ARCHITECTURES`.
+        seed: Seed of the random initialisation (same seed, same weights).
+
+    Returns:
+        ``folder`` as a Path: pass it as the model id (``--depth-model FOLDER``).
+
+    Raises:
+        ValueError: For an unknown architecture.
+
+    """
+    import torch
+    from transformers import AutoModelForDepthEstimation, DPTImageProcessor
+
+    config, size, multiple, keep_aspect = _config(architecture)
+    torch.manual_seed(seed)
+    model = AutoModelForDepthEstimation.from_config(config).eval()
+    processor = DPTImageProcessor(
+        do_resize=True,
+        size={"height": size, "width": size},
+        keep_aspect_ratio=keep_aspect,
+        ensure_multiple_of=multiple,
+        resample=3,  # bicubic
+        do_rescale=True,
+        do_normalize=True,
+        image_mean=_IMAGENET_MEAN,
+        image_std=_IMAGENET_STD,
+        do_pad=False,
+    )
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(folder, safe_serialization=True)
+    processor.save_pretrained(folder)
+    return folder
