@@ -2,7 +2,9 @@
 
 The public API, stage by stage (each takes and returns plain arrays and small dataclasses):
 
-* input: :func:`load_image`, :func:`load_depth`, :func:`load_scene`
+* input: :func:`load_image`, :func:`load_depth`, :func:`read_embedded_depth`, :func:`load_scene`
+  with :class:`DepthSettings`
+* depth estimation: :class:`DepthEstimator`
 * camera: :class:`Intrinsics`, :class:`Pose`
 * LDI: :func:`build_ldi`, :class:`LDI`, :class:`LDIParams`
 * mesh: :func:`mesh_from_ldi`, :class:`Mesh`
@@ -24,6 +26,11 @@ _EXPORTS = {
     "Pose": "camera",
     "load_image": "image",
     "load_depth": "depth",
+    "DepthOptions": "depth",
+    "read_embedded_depth": "embedded",
+    "DepthEstimator": "estimate",
+    "DepthSettings": "pipeline",
+    "export_depth_maps": "pipeline",
     "LDI": "ldi",
     "LDIParams": "ldi",
     "build_ldi": "ldi",

@@ -11,6 +11,19 @@ them back.
 
 Blender's PLY importer loads the colours as a colour attribute; the material
 must use it (e.g. a Color Attribute node), or the mesh renders grey.
+
+The ``photo3d depth`` outputs, all PNG and written atomically:
+
+- :func:`write_depth_png`: 16-bit grey *disparity*, near = white, from
+  :func:`depth_to_png16` (``v = round(65535 * z_min / z)``): inverse depth
+  without a shift, which is what photo3d's own importer and Blender's
+  displacement workflow expect.
+- :func:`write_depth_preview`: a turbo colour map of disparity for people,
+  near = warm (red), far = cool (blue), from :func:`depth_preview`.
+- :func:`write_normal_map`: surface normals from the depth map's Sobel
+  gradients through the camera's intrinsics (:func:`normal_map`), encoded
+  with :func:`encode_normals` in the OpenGL/Blender convention: x right,
+  y up, z toward the viewer; a surface facing the camera is (128, 128, 255).
 """
 
 from __future__ import annotations
@@ -18,6 +31,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from .camera import Intrinsics, opencv_to_blender
@@ -25,12 +39,25 @@ from .errors import Photo3DError
 from .mesh import Mesh
 from .outputs import atomic_output
 
-__all__ = ["PLY_AXES_COMMENT", "read_ply_header", "write_ply"]
+__all__ = [
+    "PLY_AXES_COMMENT",
+    "depth_preview",
+    "depth_to_png16",
+    "encode_normals",
+    "normal_map",
+    "read_ply_header",
+    "write_depth_png",
+    "write_depth_preview",
+    "write_normal_map",
+    "write_ply",
+]
 
 PLY_AXES_COMMENT = (
     "axes: Blender Z-up; camera at origin looking along +Y, +Z up (source OpenCV frame (x, y, z) -> (x, z, -y))"
 )
 """The header comment that states the coordinate frame of the exported vertices."""
+
+_NORMAL_STRIP_ROWS = 256  # rows per strip in normal_map
 
 _VERTEX_DTYPE = np.dtype([("x", "<f4"), ("y", "<f4"), ("z", "<f4"), ("red", "u1"), ("green", "u1"), ("blue", "u1")])
 _FACE_DTYPE = np.dtype([("count", "u1"), ("idx", "<i4", (3,))])
@@ -158,3 +185,297 @@ def read_ply_header(path: str | os.PathLike[str]) -> dict[str, str]:
     except OSError as err:
         raise Photo3DError(f"cannot read {p}: {err.strerror or err}") from None
     raise Photo3DError(f"cannot read {p}: its PLY header has no end_header line")
+
+
+def _check_depth(depth: np.ndarray) -> np.ndarray:
+    """``depth`` as a float array (not copied if it already is one); Photo3DError unless 2-D, finite and > 0."""
+    depth = np.asarray(depth)
+    if depth.ndim != 2 or depth.shape[0] < 1 or depth.shape[1] < 1:
+        raise Photo3DError(f"depth must be a non-empty (H, W) array, got shape {depth.shape}")
+    if depth.dtype.kind not in "fiu":
+        raise Photo3DError(f"depth must hold real numbers, got dtype {depth.dtype}")
+    if depth.dtype.kind != "f":
+        depth = depth.astype(np.float64)
+    bad = ~(np.isfinite(depth) & (depth > 0))
+    if bad.any():
+        raise Photo3DError(
+            f"depth has {int(bad.sum())} pixels that are NaN, infinite, zero or negative; "
+            "fill them first with photo3d.depth.fill_invalid"
+        )
+    return depth
+
+
+def depth_to_png16(depth: np.ndarray) -> np.ndarray:
+    """Encode planar depth as 16-bit disparity, near = white: ``v = round(65535 * z_min / z)``.
+
+    The values are inverse depth with **no shift**, scaled so that the
+    nearest pixel is 65535. Any reader that takes the PNG as disparity
+    proportional to 1 / depth, such as :func:`photo3d.depth.load_depth` with
+    ``kind="disparity"`` (``depth = d_max / d``), gets back ``z / z_min``:
+    the same relative depth, in units of the nearest pixel's depth. A
+    min-max stretch ``(1/z - 1/z_max) / (1/z_min - 1/z_max)`` would spread
+    the values over the full 16 bits, but it adds a shift: the farthest pixel
+    becomes 0, the "unknown" marker of disparity maps, and ``1 / v`` is no
+    longer proportional to depth, so a re-import would stretch the far part
+    of the scene towards infinity. Without the shift a scene spanning
+    ``z_max / z_min = R`` uses values ``65535 / R .. 65535``; the rounding
+    error in depth is at most ``0.5 / (65535 / R - 0.5)`` relative, 7.6e-4
+    for R = 100 (the deepest scene photo3d's importer keeps) and 1.5e-5 for
+    R = 2. Pixels farther than ``2 * 65535 * z_min`` would round to 0 and are
+    clamped to 1, since 0 means unknown.
+
+    Args:
+        depth: (H, W) planar depth, any positive units, every value finite and > 0.
+
+    Returns:
+        (H, W) uint16 in [1, 65535], 65535 at the nearest pixel(s).
+
+    Raises:
+        Photo3DError: If ``depth`` is not a non-empty 2-D real array with
+            every value finite and positive.
+
+    Example:
+        >>> depth_to_png16(np.array([[1.0, 2.0], [4.0, 1e6]])).tolist()
+        [[65535, 32768], [16384, 1]]
+
+    """
+    z = _check_depth(depth)
+    return np.clip(np.rint((65535.0 * float(z.min())) / z.astype(np.float64)), 1, 65535).astype(np.uint16)
+
+
+def depth_preview(depth: np.ndarray) -> np.ndarray:
+    """Colour-map a depth map for viewing: turbo of disparity, near = warm (red), far = cool (dark blue).
+
+    Disparity ``1 / z`` is stretched linearly from the map's minimum (farthest,
+    colour-map index 0, dark blue) to its maximum (nearest, index 255, dark
+    red) and coloured with OpenCV's ``COLORMAP_TURBO`` (Mikhailov, Google AI
+    blog, 2019). Disparity rather than depth, so near objects get most of the
+    colours as they do in the eye. A constant map gets the middle colour.
+
+    Args:
+        depth: (H, W) planar depth, every value finite and > 0.
+
+    Returns:
+        (H, W, 3) uint8 RGB.
+
+    Raises:
+        Photo3DError: If ``depth`` is not a non-empty 2-D real array with
+            every value finite and positive.
+
+    """
+    disparity = 1.0 / _check_depth(depth).astype(np.float32)
+    lo, hi = float(disparity.min()), float(disparity.max())
+    if hi > lo:
+        index = np.rint((disparity - lo) * (255.0 / (hi - lo)))
+    else:
+        index = np.full(disparity.shape, 128.0)
+    bgr = cv2.applyColorMap(index.astype(np.uint8), cv2.COLORMAP_TURBO)
+    return np.ascontiguousarray(bgr[:, :, ::-1])
+
+
+def normal_map(depth: np.ndarray, intrinsics: Intrinsics) -> np.ndarray:
+    """Unit surface normals of a depth map, in the normal-map convention: x right, y up, z toward the viewer.
+
+    The derivatives ``z_u = dz/du`` and ``z_v = dz/dv`` (per pixel) are Sobel
+    filters (``cv2.Sobel``, ksize 3, divided by 8), extrapolated linearly
+    from the inside on the border rows and columns. Each pixel is the point
+    ``P = z (xn, yn, 1)`` with ``xn = (u + 0.5 - cx) / fx`` (OpenCV camera
+    frame, y down), and the normal is the cross product of the surface's
+    tangents ``dP/dv x dP/du``, which works out to::
+
+        n_opencv ~ (fx z_u, fy z_v, -(z + du z_u + dv z_v)),   du = u + 0.5 - cx, dv = v + 0.5 - cy
+
+    pointing toward the camera, and then ``(x, y, z) -> (x, -y, -z)`` to the
+    normal-map axes. At the principal point this is the familiar height-field
+    formula ``n ~ (-dh/dx, -dh/dY, 1)`` for the height toward the viewer
+    ``h = -z``, i.e. ``(dz/dx, -dz/dy, 1)`` (``Y = -y``: y points down in the
+    camera but up in the normal map), with metric derivatives
+    ``dz/dx = (fx / z) z_u``, ``dz/dy = (fy / z) z_v``; away from it, the ``du z_u`` term
+    accounts for perspective (x itself grows with z along a pixel ray), without
+    which a tilted plane's normal would drift across the image. A plane
+    ``z = z0 + a x + b y`` (camera frame) gets ``normalize((a, -b, 1))``
+    everywhere, exactly up to the Sobel discretisation.
+
+    Signs: a surface whose right side is farther away (``a > 0``, like the
+    *left* wall of a corridor) has a normal tilted toward **+x** (right): it
+    faces the camera's right. The right wall of a corridor gets nearer
+    toward the image's right (``a < 0``) and its normal points left (-x). A
+    surface that gets farther toward the image's bottom (``b > 0``, like a
+    ceiling) faces down (-y); a floor faces up (+y). A surface facing the
+    camera is ``(0, 0, 1)``. Across a depth discontinuity the normal is that
+    of the steep surface bridging it. ``z`` is negative only for surfaces
+    seen off-axis beyond parallel to the optical axis.
+
+    Args:
+        depth: (H, W) planar depth, every value finite and > 0; normals do
+            not depend on its units (scaling depth keeps them).
+        intrinsics: The camera of the H x W depth map.
+
+    Returns:
+        (H, W, 3) float32 unit normals (x right, y up, z toward the viewer).
+
+    Raises:
+        Photo3DError: If ``depth`` is not a non-empty 2-D real array with
+            every value finite and positive, or its size differs from the
+            intrinsics'.
+
+    """
+    z = _check_depth(depth)
+    h, w = z.shape
+    if (w, h) != (intrinsics.width, intrinsics.height):
+        raise Photo3DError(
+            f"depth is {w}x{h} but the intrinsics are for {intrinsics.width}x{intrinsics.height}; "
+            "scale them with Intrinsics.scaled"
+        )
+    k = intrinsics
+    du = np.arange(w, dtype=np.float64) + 0.5 - k.cx
+    normals = np.empty((h, w, 3), np.float32)
+    halo = 3  # Sobel needs 1 row; the extrapolated border rows need the derivatives of the 2 rows next to them
+    for y0 in range(0, h, _NORMAL_STRIP_ROWS):  # strips of rows keep the float64 temporaries small
+        y1 = min(h, y0 + _NORMAL_STRIP_ROWS)
+        a0, a1 = max(0, y0 - halo), min(h, y1 + halo)
+        zs = z[a0:a1].astype(np.float64)
+        z_u = _sobel(zs, axis=1, size=w, first=True, last=True)
+        z_v = _sobel(zs, axis=0, size=h, first=a0 == 0, last=a1 == h)
+        inside = slice(y0 - a0, y1 - a0)
+        zs, z_u, z_v = zs[inside], z_u[inside], z_v[inside]
+        dv = (np.arange(y0, y1, dtype=np.float64) + 0.5 - k.cy)[:, None]
+        # The OpenCV-frame normal toward the camera, (fx z_u, fy z_v, -(z + du z_u + dv z_v)), as (x, -y, -z).
+        nx, ny, nz = k.fx * z_u, -k.fy * z_v, zs + du * z_u + dv * z_v
+        inverse_length = 1.0 / np.sqrt(nx * nx + ny * ny + nz * nz)
+        normals[y0:y1, :, 0] = nx * inverse_length
+        normals[y0:y1, :, 1] = ny * inverse_length
+        normals[y0:y1, :, 2] = nz * inverse_length
+    return normals
+
+
+def _sobel(z: np.ndarray, axis: int, size: int, first: bool, last: bool) -> np.ndarray:
+    """Per-pixel derivative of ``z`` along ``axis`` (1: d/du along rows, 0: d/dv down columns): Sobel / 8.
+
+    ``size`` is the image's length along ``axis`` (``z`` may be a strip of
+    it); ``first`` / ``last`` say whether ``z``'s first / last line along
+    ``axis`` is the image's border. There the replicated border halves the
+    Sobel response, so the derivative is extrapolated linearly from the two
+    lines next to it (copied from the middle one for a length of 3); a
+    length of 2 uses the plain difference and a length of 1 gets 0.
+    """
+    dx, dy = (1, 0) if axis == 1 else (0, 1)
+    d = cv2.Sobel(z, cv2.CV_64F, dx, dy, ksize=3, borderType=cv2.BORDER_REPLICATE) / 8.0
+    lines = np.moveaxis(d, axis, 0)  # a view: writing to it writes to d
+    if size == 2:
+        lines *= 2.0
+    elif size == 3:
+        lines[0], lines[-1] = lines[1], lines[1]
+    elif size >= 4:
+        if first:
+            lines[0] = 2.0 * lines[1] - lines[2]
+        if last:
+            lines[-1] = 2.0 * lines[-2] - lines[-3]
+    return d
+
+
+def encode_normals(normals: np.ndarray) -> np.ndarray:
+    """Encode unit normals as an 8-bit RGB normal map: ``RGB = round((n + 1) / 2 * 255)``.
+
+    Components are clipped to [-1, 1] and rounded half up, so ``(0, 0, 1)``
+    becomes (128, 128, 255) and ``(-1, -1, -1)`` becomes (0, 0, 0). The axes
+    are whatever ``normals`` uses; with :func:`normal_map` that is the
+    OpenGL/Blender tangent-space convention (x right, y up, z toward the
+    viewer), so Blender's Normal Map node reads the image as it is (set the
+    image's colour space to Non-Color).
+
+    Args:
+        normals: (H, W, 3) real array of (roughly) unit vectors, every value finite.
+
+    Returns:
+        (H, W, 3) uint8 RGB.
+
+    Raises:
+        Photo3DError: If ``normals`` is not (H, W, 3) or has NaN or infinite values.
+
+    Example:
+        >>> encode_normals(np.array([[[0.0, 0.0, 1.0], [1.0, -1.0, 0.0]]])).tolist()
+        [[[128, 128, 255], [255, 0, 128]]]
+
+    """
+    n = np.asarray(normals)
+    if n.ndim != 3 or n.shape[2] != 3 or n.dtype.kind not in "fiu":
+        raise Photo3DError(f"normals must be an (H, W, 3) real array, got shape {n.shape} dtype {n.dtype}")
+    if not np.isfinite(n).all():
+        raise Photo3DError("normals have NaN or infinite values")
+    levels = np.clip(n, -1.0, 1.0)  # a new array, worked on in place
+    if levels.dtype != np.float32:
+        levels = levels.astype(np.float32)
+    levels += 1.0
+    levels *= 127.5
+    levels += 0.5
+    return np.floor(levels, out=levels).astype(np.uint8)
+
+
+def _write_png(path: str | os.PathLike[str], pixels: np.ndarray) -> None:
+    """Write (H, W) grey (uint8 or uint16) or (H, W, 3) uint8 RGB as a PNG, atomically."""
+    if Path(path).suffix.lower() != ".png" and not Path(path).is_dir():  # atomic_output reports a directory
+        raise Photo3DError(f"cannot write {path}: depth outputs are PNG files; give a name ending in .png")
+    if pixels.ndim == 3:
+        pixels = pixels[:, :, ::-1]  # OpenCV writes BGR
+    ok, encoded = cv2.imencode(".png", np.ascontiguousarray(pixels))
+    if not ok:  # pragma: no cover - OpenCV encodes every uint8/uint16 image it is given
+        raise Photo3DError(f"cannot write {path}: OpenCV could not encode a {pixels.shape} {pixels.dtype} PNG")
+    with atomic_output(path) as tmp:
+        try:
+            with open(tmp, "wb") as f:
+                f.write(encoded.tobytes())
+        except OSError as err:
+            raise Photo3DError(f"cannot write {path}: {err.strerror or err}") from None
+
+
+def write_depth_png(path: str | os.PathLike[str], depth: np.ndarray) -> None:
+    """Write depth as a 16-bit grey disparity PNG, near = white (see :func:`depth_to_png16`).
+
+    Pillow opens it in mode ``I;16``; :func:`photo3d.depth.load_depth` reads it
+    back (as disparity, the default for PNG) as ``z / z_min``. For Blender's
+    Displace modifier the values are already "near = high".
+
+    Args:
+        path: Output file ending in ``.png``.
+        depth: (H, W) planar depth, every value finite and > 0.
+
+    Raises:
+        Photo3DError: If ``depth`` is invalid (see :func:`depth_to_png16`), or
+            ``path`` does not end in .png or cannot be written (nothing is
+            left behind).
+
+    """
+    _write_png(path, depth_to_png16(depth))
+
+
+def write_depth_preview(path: str | os.PathLike[str], depth: np.ndarray) -> None:
+    """Write the turbo colour preview of :func:`depth_preview` as an 8-bit RGB PNG.
+
+    Args:
+        path: Output file ending in ``.png``.
+        depth: (H, W) planar depth, every value finite and > 0.
+
+    Raises:
+        Photo3DError: If ``depth`` is invalid, or ``path`` does not end in
+            .png or cannot be written (nothing is left behind).
+
+    """
+    _write_png(path, depth_preview(depth))
+
+
+def write_normal_map(path: str | os.PathLike[str], depth: np.ndarray, intrinsics: Intrinsics) -> None:
+    """Write the normal map of :func:`normal_map` as an 8-bit RGB PNG (see :func:`encode_normals`).
+
+    Args:
+        path: Output file ending in ``.png``.
+        depth: (H, W) planar depth, every value finite and > 0.
+        intrinsics: The camera of the H x W depth map.
+
+    Raises:
+        Photo3DError: If ``depth`` is invalid or does not match the
+            intrinsics' size, or ``path`` does not end in .png or cannot be
+            written (nothing is left behind).
+
+    """
+    _write_png(path, encode_normals(normal_map(depth, intrinsics)))

@@ -12,7 +12,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from photo3d.errors import Photo3DError
 from photo3d.estimate import (
     DepthCache,
     DepthEstimator,
@@ -114,8 +113,9 @@ def test_hanging_hub_fails_within_five_seconds(hf_cache, monkeypatch):
 
     from huggingface_hub import constants
 
-    def black_hole(*args, **kwargs):  # a firewall that drops packets: connect() hangs
-        time.sleep(30)
+    def black_hole(*args, **kwargs):  # a firewall that drops packets: connect() hangs, then times out
+        time.sleep(10)
+        raise TimeoutError("timed out")
 
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
     monkeypatch.setattr(socket, "create_connection", black_hole)
@@ -246,12 +246,24 @@ def photo_file(tmp_path, photo) -> Path:
 def test_cli_render_estimates_once_then_uses_the_cache(models, photo_file, tmp_path):
     env = {"PHOTO3D_CACHE": str(tmp_path / "cache")}
     model = models["tiny-depth-anything"]
-    first = _photo3d("render", photo_file, "--depth-model", model, "--frames", "2", "-o", tmp_path / "a.mp4",
-                     env_extra=env)
+    first = _photo3d(
+        "render", photo_file, "--depth-model", model, "--frames", "2", "-o", tmp_path / "a.mp4", env_extra=env
+    )
     assert first.returncode == 0, first.stderr
     assert "estimated by" in first.stderr and "from the cache" not in first.stderr
-    second = _photo3d("render", photo_file, "--depth-model", model, "-t", "swing", "--frames", "2",
-                      "-o", tmp_path / "b.mp4", env_extra=env)
+    second = _photo3d(
+        "render",
+        photo_file,
+        "--depth-model",
+        model,
+        "-t",
+        "swing",
+        "--frames",
+        "2",
+        "-o",
+        tmp_path / "b.mp4",
+        env_extra=env,
+    )
     assert second.returncode == 0, second.stderr
     assert "from the cache" in second.stderr
     assert (tmp_path / "a.mp4").stat().st_size > 0 and (tmp_path / "b.mp4").stat().st_size > 0

@@ -3,13 +3,28 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import cv2
 import numpy as np
 import open3d as o3d
 import pytest
+from helpers import raises_one_line
+from PIL import Image
 
-from photo3d.camera import Intrinsics, opencv_to_blender, unproject_depth
+from photo3d.camera import Intrinsics, opencv_to_blender, pixel_rays, unproject_depth
+from photo3d.depth import load_depth
 from photo3d.errors import Photo3DError
-from photo3d.export import PLY_AXES_COMMENT, read_ply_header, write_ply
+from photo3d.export import (
+    PLY_AXES_COMMENT,
+    depth_preview,
+    depth_to_png16,
+    encode_normals,
+    normal_map,
+    read_ply_header,
+    write_depth_png,
+    write_depth_preview,
+    write_normal_map,
+    write_ply,
+)
 from photo3d.mesh import Mesh
 
 
@@ -197,3 +212,205 @@ def test_read_ply_header_rejects_other_files(tmp_path: Path) -> None:
     bad.write_text("ply\nformat ascii 1.0\n")
     with pytest.raises(Photo3DError, match="no end_header"):
         read_ply_header(bad)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# photo3d depth outputs: 16-bit disparity PNG, colour preview, normal map
+
+
+def plane_depth(k: Intrinsics, z0: float, a: float, b: float) -> np.ndarray:
+    """Planar depth of the plane z = z0 + a x + b y (camera frame) seen through k: z = z0 / (1 - a xn - b yn)."""
+    xn, yn = pixel_rays(k)
+    return (z0 / (1.0 - a * xn.astype(np.float64) - b * yn.astype(np.float64))).astype(np.float32)
+
+
+def test_depth_to_png16_formula() -> None:
+    depth = np.array([[2.0, 4.0, 3.0], [2.0, 8.0, 2.0 * 65535 * 3]])
+    png = depth_to_png16(depth)
+    assert png.dtype == np.uint16 and png.shape == (2, 3)
+    assert png.tolist() == [[65535, 32768, 43690], [65535, 16384, 1]]  # nearest = white; 0 (unknown) never appears
+    assert depth_to_png16(np.full((2, 2), 5.0, np.float32)).tolist() == [[65535, 65535], [65535, 65535]]
+
+
+def test_depth_png_round_trips_through_load_depth(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    depth = rng.uniform(2.0, 200.0, (48, 64)).astype(np.float32)  # z_max / z_min up to 100, the importer's limit
+    depth[0, 0] = 2.0
+    out = tmp_path / "depth.png"
+    write_depth_png(out, depth)
+    back = load_depth(out, 64, 48, kind="disparity")
+    ratio = depth.astype(np.float64) / depth.min()  # the relative depth the importer returns (nearest = 1)
+    # v = round(65535 / ratio) is off by at most 0.5, so 65535 / v is off by at most 0.5 / (65535 / ratio - 0.5).
+    bound = 0.5 / (65535.0 / ratio - 0.5)
+    error = np.abs(back / ratio - 1.0)
+    assert np.all(error <= bound + 1e-6), float((error - bound).max())
+    assert error.max() < 7.7e-4  # the bound at ratio 100
+    assert error.max() > 1e-5  # quantisation is really there: the check is not vacuous
+
+
+def test_depth_png_file(tmp_path: Path) -> None:
+    depth = np.linspace(1.0, 10.0, 30 * 40, dtype=np.float32).reshape(30, 40)
+    out = tmp_path / "d.png"
+    write_depth_png(out, depth)
+    with Image.open(out) as im:
+        assert im.format == "PNG" and im.mode == "I;16" and im.size == (40, 30)
+        np.testing.assert_array_equal(np.asarray(im), depth_to_png16(depth))
+    assert os.listdir(tmp_path) == ["d.png"]
+
+
+def test_depth_preview_near_is_warm(tmp_path: Path) -> None:
+    depth = np.tile(np.linspace(1.0, 20.0, 64, dtype=np.float32), (8, 1))  # nearest on the left
+    rgb = depth_preview(depth)
+    assert rgb.shape == (8, 64, 3) and rgb.dtype == np.uint8
+    turbo = cv2.applyColorMap(np.arange(256, dtype=np.uint8)[:, None], cv2.COLORMAP_TURBO)[:, 0, ::-1]
+    np.testing.assert_array_equal(rgb[:, 0], np.broadcast_to(turbo[255], (8, 3)))  # nearest: the warm end
+    np.testing.assert_array_equal(rgb[:, -1], np.broadcast_to(turbo[0], (8, 3)))  # farthest: the cool end
+    assert rgb[0, 0, 0] > rgb[0, 0, 2] and rgb[0, -1, 2] > rgb[0, -1, 0]  # red near, blue far
+    # Stretched in disparity: the pixel at half the nearest disparity gets the middle of the colour map.
+    d = 1.0 / depth[0]
+    half = int(np.argmin(np.abs((d - d.min()) / (d.max() - d.min()) - 0.5)))
+    assert np.abs(rgb[0, half].astype(int) - turbo[128]).max() <= 40
+    np.testing.assert_array_equal(depth_preview(np.full((2, 3), 4.0)), np.broadcast_to(turbo[128], (2, 3, 3)))
+
+    out = tmp_path / "preview.png"
+    write_depth_preview(out, depth)
+    with Image.open(out) as im:
+        assert im.format == "PNG" and im.mode == "RGB" and im.size == (64, 8)
+        np.testing.assert_array_equal(np.asarray(im), rgb)
+    assert os.listdir(tmp_path) == ["preview.png"]
+
+
+def test_encode_normals() -> None:
+    n = np.array([[[0.0, 0.0, 1.0], [1.0, -1.0, 0.0], [-1.0, 0.0, -1.0], [2.0, -3.0, 0.6]]])
+    assert encode_normals(n).tolist() == [[[128, 128, 255], [255, 0, 128], [0, 128, 0], [255, 0, 204]]]
+    assert encode_normals(n).dtype == np.uint8
+    assert encode_normals(np.array([[[-0.0, -0.0, 1.0]]], np.float32)).tolist() == [[[128, 128, 255]]]
+    raises_one_line(encode_normals, np.zeros((2, 2)), words=("(H, W, 3)",))
+    raises_one_line(encode_normals, np.full((1, 1, 3), np.nan), words=("NaN",))
+
+
+def test_fronto_parallel_plane_is_128_128_255() -> None:
+    k = Intrinsics(64, 48, 50.0, 55.0, 20.0, 30.0)  # off-centre principal point, non-square pixels
+    normals = normal_map(np.full((48, 64), 3.0, np.float32), k)
+    assert normals.shape == (48, 64, 3) and normals.dtype == np.float32
+    np.testing.assert_array_equal(normals, np.broadcast_to([0.0, 0.0, 1.0], (48, 64, 3)))
+    assert np.all(encode_normals(normals) == [128, 128, 255])
+
+
+@pytest.mark.parametrize(
+    "a,b",
+    [
+        (0.5, 0.0),  # farther toward the right (the left wall of a corridor): normal tilts right, +x
+        (-0.5, 0.0),  # nearer toward the right (the right wall of a corridor): normal points left, -x
+        (0.0, 0.4),  # farther toward the bottom of the image (a ceiling): faces down, -y in the normal map
+        (0.0, -0.4),  # nearer toward the bottom (a floor): faces up, +y
+        (0.3, -0.2),
+    ],
+)
+def test_tilted_planes_get_their_analytic_normal(a: float, b: float) -> None:
+    k = Intrinsics(96, 64, 80.0, 80.0, 40.0, 36.0)  # wide enough that ignoring perspective would fail
+    normals = normal_map(plane_depth(k, 5.0, a, b), k)
+    expected = np.array([a, -b, 1.0]) / np.linalg.norm([a, -b, 1.0])  # (x right, y up, z toward the viewer)
+    np.testing.assert_allclose(normals[1:-1, 1:-1], np.broadcast_to(expected, (62, 94, 3)), atol=1e-4)
+    np.testing.assert_allclose(normals, np.broadcast_to(expected, (64, 96, 3)), atol=1e-3)  # borders too
+    rgb = encode_normals(normals)
+    assert np.sign(int(rgb[32, 48, 0]) - 128) == np.sign(a)
+    assert np.sign(int(rgb[32, 48, 1]) - 128) == -np.sign(b)
+
+
+def test_normals_of_a_sphere_match_its_geometry() -> None:
+    # An independent check of the perspective handling: a sphere seen off-centre, normals = (P - C) / R.
+    k = Intrinsics.from_fov(160, 120, 70.0)
+    centre, radius = np.array([0.6, -0.3, 6.0]), 2.5
+    xn, yn = (r.astype(np.float64) for r in pixel_rays(k))
+    rays = np.stack([xn, yn, np.ones_like(xn)], axis=-1)
+    # |z ray - C|^2 = R^2 -> nearest root z.
+    qa = (rays * rays).sum(-1)
+    qb = -2.0 * (rays @ centre)
+    qc = centre @ centre - radius**2
+    disc = qb * qb - 4 * qa * qc
+    hit = disc > 0
+    z = np.where(hit, (-qb - np.sqrt(np.maximum(disc, 0))) / (2 * qa), 100.0)
+    normals = normal_map(z.astype(np.float32), k).astype(np.float64)
+    outward = (rays * z[..., None] - centre) / radius  # OpenCV frame; on the visible side it points at the camera
+    truth = outward * [1.0, -1.0, -1.0]  # normal-map axes: x right, y up, z toward the viewer
+    # Pixels whose 3 x 3 Sobel window lies on the sphere and that face the camera within 60 degrees
+    # (at the grazing rim depth changes too fast for a 3 x 3 derivative).
+    inner = cv2.erode(hit.astype(np.uint8), np.ones((3, 3), np.uint8), borderType=cv2.BORDER_CONSTANT) > 0
+    inner &= -(outward * rays).sum(-1) / np.linalg.norm(rays, axis=-1) > 0.5
+    assert inner.sum() > 5000
+    assert truth[inner][:, 0].min() < -0.6 and truth[inner][:, 0].max() > 0.5  # strongly tilted normals included
+    angle = np.degrees(np.arccos(np.clip((normals * truth).sum(-1), -1, 1)))
+    assert angle[inner].max() < 0.2  # ignoring perspective ((fx / z) dz/du alone) is off by up to 11 degrees here
+
+
+def test_normal_map_is_independent_of_depth_units_and_checks_its_input() -> None:
+    k = Intrinsics.from_fov(32, 24)
+    depth = plane_depth(k, 2.0, 0.2, 0.1) + np.random.default_rng(0).uniform(0, 0.01, (24, 32)).astype(np.float32)
+    np.testing.assert_allclose(normal_map(depth * 1000.0, k), normal_map(depth, k), atol=1e-5)
+    np.testing.assert_allclose(np.linalg.norm(normal_map(depth, k), axis=-1), 1.0, atol=1e-6)
+    raises_one_line(normal_map, np.ones((24, 31)), k, words=("31x24", "32x24"))
+    bad = depth.copy()
+    bad[3, 4] = 0.0
+    raises_one_line(normal_map, bad, k, words=("1 pixels", "fill_invalid"))
+    # Tiny images still work: one- or two-pixel rows and columns.
+    for shape in [(1, 1), (1, 2), (2, 1), (2, 2), (3, 1)]:
+        small = Intrinsics.from_fov(shape[1], shape[0])
+        assert np.isfinite(normal_map(np.ones(shape), small)).all()
+
+
+def test_write_normal_map(tmp_path: Path) -> None:
+    k = Intrinsics.from_fov(40, 30)
+    out = tmp_path / "normals.png"
+    write_normal_map(out, plane_depth(k, 4.0, 0.5, 0.0), k)
+    with Image.open(out) as im:
+        assert im.format == "PNG" and im.mode == "RGB" and im.size == (40, 30)
+        pixels = np.asarray(im)
+    expected = encode_normals(np.broadcast_to(np.array([0.5, 0.0, 1.0]) / np.sqrt(1.25), (30, 40, 3)))
+    assert np.abs(pixels.astype(int) - expected).max() <= 1
+    assert os.listdir(tmp_path) == ["normals.png"]
+
+
+@pytest.mark.parametrize("writer", ["depth", "preview", "normals"])
+def test_depth_writers_fail_in_one_line_and_leave_nothing(tmp_path: Path, writer: str) -> None:
+    k = Intrinsics.from_fov(8, 6)
+    depth = np.ones((6, 8), np.float32)
+
+    def write(path, d=depth):
+        if writer == "depth":
+            write_depth_png(path, d)
+        elif writer == "preview":
+            write_depth_preview(path, d)
+        else:
+            write_normal_map(path, d, k)
+
+    raises_one_line(write, tmp_path / "missing" / "d.png", words=("does not exist",))
+    raises_one_line(write, tmp_path, words=("is a directory",))
+    raises_one_line(write, "/proc/photo3d.png", words=("cannot write /proc/photo3d.png",))
+    raises_one_line(write, tmp_path / "d.jpg", words=("d.jpg", ".png"))
+    raises_one_line(write, tmp_path / "d.png", np.full((6, 8), np.nan), words=("NaN",))
+    raises_one_line(write, tmp_path / "d.png", np.ones((6, 8, 1)), words=("(H, W)",))
+    assert os.listdir(tmp_path) == []
+    assert not Path("/proc/photo3d.png").exists()
+
+
+def test_depth_png_failure_while_writing_keeps_old_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "d.png"
+    out.write_bytes(b"old")
+
+    def full_disk(path, mode):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("photo3d.export.open", full_disk, raising=False)
+    raises_one_line(write_depth_png, out, np.ones((4, 4)), words=("No space left on device",))
+    assert out.read_bytes() == b"old"
+    assert os.listdir(tmp_path) == ["d.png"]
+
+
+@pytest.mark.parametrize("rows", [1, 2, 5, 7])
+def test_normal_map_strips_do_not_change_the_result(rows: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    k = Intrinsics.from_fov(20, 23)
+    depth = np.random.default_rng(3).uniform(1.0, 2.0, (23, 20))
+    whole = normal_map(depth, k)
+    monkeypatch.setattr("photo3d.export._NORMAL_STRIP_ROWS", rows)
+    np.testing.assert_array_equal(normal_map(depth, k), whole)

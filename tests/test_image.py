@@ -216,3 +216,65 @@ def test_truncated_16bit_rgb_png(tmp_path):
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2])
     _assert_one_line_error(path, "truncated")
+
+
+# HEIC / HEIF (pillow-heif)
+
+
+def _save_heic(path, rgb: np.ndarray, orientation: int | None = None) -> None:
+    pillow_heif = pytest.importorskip("pillow_heif")
+    kwargs = {}
+    if orientation is not None:
+        exif = Image.Exif()
+        exif[0x0112] = orientation
+        kwargs["exif"] = exif.tobytes()
+    pillow_heif.from_pillow(Image.fromarray(rgb)).save(path, quality=-1, chroma=444, **kwargs)
+
+
+def test_heic_round_trip(tmp_path):
+    rgb = _smooth_rgb()
+    _save_heic(tmp_path / "a.heic", rgb)
+    out = load_image(tmp_path / "a.heic")
+    _check_rgb(out, 32, 48)
+    assert np.abs(out.astype(int) - rgb).max() <= 2  # lossless HEVC, up to YCbCr rounding
+
+
+def test_heic_orientation_is_applied_once(tmp_path):
+    # pillow-heif stores EXIF orientation 6 as an irot transformation, which libheif applies on decoding;
+    # the EXIF tag must not turn the image a second time.
+    rgb = _smooth_rgb()
+    rgb[:8, :8] = [255, 0, 0]
+    _save_heic(tmp_path / "o6.heic", rgb, orientation=6)
+    out = load_image(tmp_path / "o6.heic")
+    _check_rgb(out, 48, 32)
+    assert np.abs(out.astype(int) - np.rot90(rgb, -1)).max() <= 2
+
+
+def test_heic_named_jpg_is_still_read(tmp_path):
+    rgb = _smooth_rgb()
+    _save_heic(tmp_path / "really_heic.jpg", rgb)
+    assert load_image(tmp_path / "really_heic.jpg").shape == (32, 48, 3)
+
+
+def test_truncated_heic(tmp_path):
+    _save_heic(tmp_path / "a.heic", _rgb(64, 80))
+    data = (tmp_path / "a.heic").read_bytes()
+    (tmp_path / "cut.heic").write_bytes(data[: len(data) // 2])
+    _assert_one_line_error(tmp_path / "cut.heic")
+
+
+def test_heic_without_pillow_heif_is_one_line_error(tmp_path, monkeypatch):
+    import sys
+
+    from photo3d import image as image_module
+
+    _save_heic(tmp_path / "a.heic", _smooth_rgb())
+    monkeypatch.setattr(image_module, "_heif_registered", False)
+    monkeypatch.setitem(sys.modules, "pillow_heif", None)  # import fails
+    _assert_one_line_error(tmp_path / "a.heic", "pillow-heif", "pip install")
+
+
+@pytest.mark.real
+def test_real_iphone_heic(real_data):
+    out = load_image(real_data / "apple_portrait_pug" / "pug.heic")
+    _check_rgb(out, 3024, 4032)

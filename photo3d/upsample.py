@@ -1,0 +1,332 @@
+"""Upsampling a network's depth map to the photo's size, with depth edges on colour edges.
+
+A monocular depth network (Depth Anything, MiDaS) runs at about 518 px and
+returns relative inverse depth there; the photo is 2-6 times larger. Plain
+bilinear upsampling blurs every depth edge over one network pixel (2-6 photo
+pixels) and keeps the network's own edge errors, typically a network pixel
+of blur and misplacement. In a 3D photo that shows as foreground colour
+smeared onto the background layer (halos) and background torn away with the
+foreground.
+
+:func:`edge_aware_upsample` is bilinear upsampling followed by a colour-guided
+two-sided edge snap: a local two-layer version of guided upsampling in the
+spirit of Joint Bilateral Upsampling (Kopf, Cohen, Lischinski, Uyttendaele,
+"Joint Bilateral Upsampling", SIGGRAPH 2007), where the side each photo pixel
+belongs to is decided by linear colour unmixing along the line between the
+two sides' mean colours, the colour-line model of matting (Levin,
+Lischinski, Weiss, "A Closed-Form Solution to Natural Image Matting",
+CVPR 2006). Why not JBU itself: JBU replaces every value by a colour-weighted
+average of its neighbours, so (a) it copies texture into smooth depth and
+changes smooth regions, and (b) when the network put an edge a pixel off,
+the wrongly labelled neighbours have the *right* colour, JBU averages them in
+and the edge stays misplaced. Here smooth regions stay exactly bilinear, and
+near an edge a photo pixel takes the value of the side whose colour it
+matches, which moves the edge onto the colour edge.
+
+The method, with ``r`` = ``radius``; steps 1-4 run at the network's
+resolution (cheap), step 5 only at photo pixels in the edge band:
+
+1. Edge band: network pixels whose ``(2r+1) x (2r+1)`` neighbourhood spans
+   (max - min) more than ``edge_threshold`` of the whole map's range. Its
+   ``mid = (max + min) / 2`` splits the neighbourhood into a high and a low
+   side. Nothing outside the band changes.
+2. Side samples: band pixels whose value lies within 20 % of their own
+   neighbourhood's spread from its max (high side) or min (low side): the
+   plateaus next to a step, not the blurred ramp between them. On a smooth
+   slope every pixel sits midway in its own neighbourhood, so a slope has
+   no side samples and stays bilinear however steep it is.
+3. Per band pixel, box filters over the same neighbourhood give each side's
+   mean colour ``c_hi``, ``c_lo`` (of the photo area-averaged to the network's
+   size), colour variance, and mean value ``v_hi``, ``v_lo``.
+4. Confidence that colour tells the sides apart:
+   ``clip(|c_hi - c_lo| / sqrt(color_threshold^2 + (var_hi + var_lo) / 4) - 1, 0, 1)``:
+   0 (keep bilinear) when the side colours are closer than
+   ``color_threshold`` levels or than the texture within each side, 1 from
+   twice that.
+5. For each band photo pixel with colour ``I`` and bilinear value ``u``:
+   ``t = <I - c_lo, c_hi - c_lo> / |c_hi - c_lo|^2`` (0 = low side's colour,
+   1 = high side's), ``alpha = clip(4 (t - 0.5) + 0.5, 0, 1)`` (a clean side
+   colour is all that side; anti-aliased pixels in between blend).
+   ``V_hi = u`` if ``u`` is a *pure* high value (all four network pixels it
+   blends are above ``mid`` and ``u`` is within 20 % of the max), else
+   ``v_hi``; likewise ``V_lo``. The result is
+   ``u + confidence * (alpha V_hi + (1 - alpha) V_lo - u)``.
+
+So a pixel whose bilinear value already belongs to the side its colour
+matches keeps it, and only pixels that mix the sides or sit on the wrong side
+change. Every output value is a convex combination of input values, so it
+stays within the input's range. The cost is one bilinear resize plus work
+proportional to the number of band pixels (on two CPU cores 0.1-0.2 s for
+518 x 924 -> 1080 x 1920 and 0.25-0.7 s for 518 x 690 -> 3024 x 4032,
+depending on how much of the image is near an edge); memory is the
+(H, W) float32 output plus, per strip of ``strip_rows`` rows, a few arrays
+over that strip's band pixels.
+
+Checked on Middlebury Cones and Tsukuba (ground-truth disparity area-averaged
+to half size, optionally blurred or shifted by a pixel, then upsampled with
+the photo as guide): the share of pixels near discontinuities that are off by
+more than 1 px of disparity drops from 11-31 % (bilinear) to 7-18 %.
+
+Edges blurred over more than about ``r`` network pixels (MiDaS at 384 px
+resized up) are only partly sharpened; a larger ``radius`` (3-4) reaches
+further but, in busy scenes, mixes in other objects' colours.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .errors import Photo3DError
+
+__all__ = ["edge_aware_upsample"]
+
+_ASPECT_TOLERANCE = 0.01  # as photo3d.depth.resample_depth
+_PURITY = 0.2  # a side sample lies within this fraction of the neighbourhood's spread from its max / min
+_TEXTURE_WEIGHT = 0.25  # weight of the sides' colour variance in the confidence's noise term
+_ALPHA_GAIN = 4.0  # slope of alpha over t: pixels within 3/8 of the way of a side's colour are all that side
+
+
+def _check_low(low: np.ndarray) -> np.ndarray:
+    """(h, w) float32 C-contiguous view or copy of ``low``; Photo3DError unless 2-D, non-empty, real and finite."""
+    low = np.asarray(low)
+    if low.ndim != 2 or low.shape[0] < 1 or low.shape[1] < 1:
+        raise Photo3DError(f"low-resolution map must be a non-empty (h, w) array, got shape {low.shape}")
+    if low.dtype.kind not in "fiu":
+        raise Photo3DError(f"low-resolution map must hold real numbers, got dtype {low.dtype}")
+    low = np.ascontiguousarray(low, dtype=np.float32)
+    if not np.isfinite(low).all():
+        raise Photo3DError(
+            "low-resolution map has NaN or infinite values; fill them first (photo3d.depth.fill_invalid)"
+        )
+    return low
+
+
+def _check_aspect(h: int, w: int, height: int, width: int) -> None:
+    aspect = width / height
+    if abs(w / h - aspect) / aspect > _ASPECT_TOLERANCE:
+        raise Photo3DError(
+            f"depth map is {w}x{h} but the photo is {width}x{height}: their aspect ratios differ by more than 1 %; "
+            "run the depth network on the whole photo (no crop)"
+        )
+
+
+def _plain_resize(low: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Bilinear when enlarging, area averaging when shrinking; a copy when the size already matches."""
+    h, w = low.shape
+    if (h, w) == (height, width):
+        return low.copy()
+    shrinking = height < h or width < w
+    return cv2.resize(low, (width, height), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
+
+
+def _source_index(n_out: int, n_in: int, offset: float) -> np.ndarray:
+    """For each output pixel, ``floor`` of its centre in input pixel coordinates minus ``offset``, clipped."""
+    centre = (np.arange(n_out, dtype=np.float64) + 0.5) * (n_in / n_out)
+    return np.clip(np.floor(centre - offset), 0, n_in - 1).astype(np.intp)
+
+
+def edge_aware_upsample(
+    low: np.ndarray,
+    guide: np.ndarray | None,
+    *,
+    shape: tuple[int, int] | None = None,
+    radius: int = 2,
+    edge_threshold: float = 0.03,
+    color_threshold: float = 8.0,
+    strip_rows: int = 512,
+) -> np.ndarray:
+    """Upsample a network's depth or disparity map so that its edges follow the photo's colour edges.
+
+    See the module docstring for the method. Smooth regions (no depth edge
+    within ``radius`` network pixels) come out exactly as bilinear
+    upsampling (``cv2.resize``, ``INTER_LINEAR``, pixel centres at +0.5);
+    near depth edges each photo pixel takes the value of the side whose
+    colour it matches, which moves an edge that the network blurred or
+    misplaced by about a network pixel onto the colour edge.
+
+    Args:
+        low: (h, w) real array at the network's resolution, e.g. 518 x 924,
+            typically relative inverse depth (any map whose edges are steps
+            works: disparity or depth, any units and offset); every value
+            finite. Its aspect ratio must match the photo's within 1 %.
+        guide: (H, W, 3) uint8 RGB photo, or None for plain resizing to
+            ``shape``.
+        shape: Output (H, W). With a guide it must be None or equal the
+            guide's (H, W); without one, None means ``low``'s own size.
+        radius: Half-width in network pixels of the neighbourhood that
+            detects edges and gathers side colours: how far from a network
+            edge values may change; >= 1.
+        edge_threshold: A depth edge is a neighbourhood whose max - min
+            exceeds this fraction of the whole map's max - min; in (0, 1].
+        color_threshold: Side colours closer than this (Euclidean RGB
+            distance, 0-255 levels) are indistinguishable and keep the
+            bilinear value; full snapping from twice this; > 0.
+        strip_rows: Photo rows processed at a time (bounds the memory of the
+            per-pixel work); >= 1.
+
+    Returns:
+        (H, W) float32 in the units of ``low``, every value within
+        ``[low.min(), low.max()]``; a new array, never ``low`` itself. Equal
+        sizes give a float32 copy of ``low``; without a guide, or when the
+        photo is not larger than the map in both directions, plain resizing
+        (bilinear to enlarge, area averaging to shrink).
+
+    Raises:
+        Photo3DError: If ``low`` is not a non-empty 2-D real array or has
+            NaN or infinite values, ``guide`` is not (H, W, 3) uint8,
+            ``shape`` disagrees with the guide, the aspect ratios differ by
+            more than 1 %, or a parameter is out of range.
+
+    Example:
+        >>> low = np.zeros((4, 8), np.float32)
+        >>> low[:, :4] = 1.0  # the network puts the edge at photo column 8 ...
+        >>> guide = np.zeros((8, 16, 3), np.uint8)
+        >>> guide[:, :10] = 255  # ... the photo's colour edge is at column 10
+        >>> edge_aware_upsample(low, guide)[0].round(1).tolist()
+        [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
+        >>> edge_aware_upsample(low, None, shape=(8, 16))[0].round(2).tolist()  # bilinear
+        [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.75, 0.25, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
+
+    """
+    low = _check_low(low)
+    if not (isinstance(radius, (int, np.integer)) and radius >= 1):
+        raise Photo3DError(f"radius must be a whole number of network pixels >= 1, got {radius!r}")
+    if not 0.0 < edge_threshold <= 1.0:
+        raise Photo3DError(f"edge_threshold must be in (0, 1], got {edge_threshold}")
+    if not color_threshold > 0.0:
+        raise Photo3DError(f"color_threshold must be positive, got {color_threshold}")
+    if strip_rows < 1:
+        raise Photo3DError(f"strip_rows must be positive, got {strip_rows}")
+    h, w = low.shape
+    if guide is None:
+        height, width = (h, w) if shape is None else (int(shape[0]), int(shape[1]))
+        if height < 1 or width < 1:
+            raise Photo3DError(f"output shape must be positive, got {tuple(shape)}")
+        _check_aspect(h, w, height, width)
+        return _plain_resize(low, height, width)
+
+    guide = np.ascontiguousarray(guide)  # OpenCV needs positive strides (an RGB view of BGR has negative ones)
+    if guide.ndim != 3 or guide.shape[2] != 3 or guide.dtype != np.uint8:
+        raise Photo3DError(f"guide must be an (H, W, 3) uint8 RGB photo, got shape {guide.shape} dtype {guide.dtype}")
+    height, width = guide.shape[:2]
+    if height < 1 or width < 1:
+        raise Photo3DError(f"guide has a zero dimension ({width}x{height})")
+    if shape is not None and (int(shape[0]), int(shape[1])) != (height, width):
+        raise Photo3DError(f"shape {tuple(shape)} disagrees with the guide's (H, W) = {(height, width)}")
+    _check_aspect(h, w, height, width)
+    if height <= h or width <= w:  # not enlarging: there is no finer colour edge to snap to
+        return _plain_resize(low, height, width)
+
+    up = cv2.resize(low, (width, height), interpolation=cv2.INTER_LINEAR)
+    lo_value, hi_value = float(low.min()), float(low.max())
+    sides = _Sides.measure(low, guide, radius, edge_threshold, color_threshold)
+    if sides is None:
+        return up
+
+    # Photo pixel -> network pixel holding its centre, and the top-left network pixel of its bilinear footprint.
+    near_y, near_x = _source_index(height, h, 0.0), _source_index(width, w, 0.0)
+    foot_y, foot_x = _source_index(height, h, 0.5), _source_index(width, w, 0.5)
+    pad = np.pad(low, ((0, 1), (0, 1)), mode="edge")
+    quad = np.stack([pad[:-1, :-1], pad[:-1, 1:], pad[1:, :-1], pad[1:, 1:]])
+    foot_min, foot_max = quad.min(axis=0).ravel(), quad.max(axis=0).ravel()
+    active_rows = sides.active.any(axis=1)
+
+    out = up  # strips read and write disjoint pixels, so the bilinear values can be replaced in place
+    for y0 in range(0, height, strip_rows):
+        y1 = min(height, y0 + strip_rows)
+        if not active_rows[near_y[y0:y1]].any():
+            continue
+        ys, xs = np.nonzero(sides.active[np.ix_(near_y[y0:y1], near_x)])
+        ys += y0
+        q = near_y[ys] * w + near_x[xs]  # flat index of the network pixel
+        f = foot_y[ys] * w + foot_x[xs]  # flat index of its footprint's top-left network pixel
+        u = up[ys, xs]
+        pure_hi = (foot_min[f] > sides.mid[q]) & (u >= sides.hi_min[q])
+        pure_lo = (foot_max[f] <= sides.mid[q]) & (u <= sides.lo_max[q])
+        t = np.einsum("ij,ij->i", guide[ys, xs].astype(np.float32), sides.unmix[q]) - sides.offset[q]
+        alpha = np.clip(_ALPHA_GAIN * (t - 0.5) + 0.5, 0.0, 1.0)
+        snapped = alpha * np.where(pure_hi, u, sides.v_hi[q]) + (1.0 - alpha) * np.where(pure_lo, u, sides.v_lo[q])
+        out[ys, xs] = np.clip(u + sides.confidence[q] * (snapped - u), lo_value, hi_value)
+    return out
+
+
+@dataclass(frozen=True)
+class _Sides:
+    """Per network pixel of the edge band: the split and both sides' statistics (flattened to (h * w,)).
+
+    Attributes:
+        active: (h, w) bool, band pixels where both sides were seen and colour separates them.
+        mid: Split level between the sides, in the units of the map.
+        hi_min: A pure high value is at least this.
+        lo_max: A pure low value is at most this.
+        unmix: (h * w, 3) float32, ``(c_hi - c_lo) / |c_hi - c_lo|^2`` (per 0-255 level).
+        offset: ``<c_lo, unmix>``, so that ``t = <I, unmix> - offset``.
+        v_hi: Mean value of the high side's samples.
+        v_lo: Mean value of the low side's samples.
+        confidence: In [0, 1]; 0 outside ``active``.
+
+    """
+
+    active: np.ndarray
+    mid: np.ndarray
+    hi_min: np.ndarray
+    lo_max: np.ndarray
+    unmix: np.ndarray
+    offset: np.ndarray
+    v_hi: np.ndarray
+    v_lo: np.ndarray
+    confidence: np.ndarray
+
+    @classmethod
+    def measure(
+        cls, low: np.ndarray, guide: np.ndarray, radius: int, edge_threshold: float, color_threshold: float
+    ) -> _Sides | None:
+        """Steps 1-4 of the module docstring; None if the map has no edge where colour separates the sides."""
+        h, w = low.shape
+        k = 2 * radius + 1
+        window = np.ones((k, k), np.uint8)
+        top = cv2.dilate(low, window, borderType=cv2.BORDER_REPLICATE)
+        bottom = cv2.erode(low, window, borderType=cv2.BORDER_REPLICATE)
+        spread = top - bottom
+        band = spread > edge_threshold * (float(low.max()) - float(low.min()))
+        if not band.any():
+            return None
+        mid = 0.5 * (top + bottom)
+        hi_min = top - _PURITY * spread
+        lo_max = bottom + _PURITY * spread
+        side_hi = (band & (low >= hi_min)).astype(np.float32)
+        side_lo = (band & (low <= lo_max)).astype(np.float32)
+        colour = cv2.resize(guide, (w, h), interpolation=cv2.INTER_AREA).astype(np.float32)
+        energy = np.einsum("ijk,ijk->ij", colour, colour)
+
+        def box(x: np.ndarray) -> np.ndarray:
+            return cv2.boxFilter(x, -1, (k, k), normalize=False, borderType=cv2.BORDER_CONSTANT)
+
+        n_hi, n_lo = box(side_hi), box(side_lo)
+        seen = band & (n_hi > 0.5) & (n_lo > 0.5)
+        if not seen.any():
+            return None
+        n_hi, n_lo = np.maximum(n_hi, 1.0), np.maximum(n_lo, 1.0)
+        c_hi = box(colour * side_hi[:, :, None]) / n_hi[:, :, None]
+        c_lo = box(colour * side_lo[:, :, None]) / n_lo[:, :, None]
+        var_hi = np.maximum(box(energy * side_hi) / n_hi - np.einsum("ijk,ijk->ij", c_hi, c_hi), 0.0)
+        var_lo = np.maximum(box(energy * side_lo) / n_lo - np.einsum("ijk,ijk->ij", c_lo, c_lo), 0.0)
+        diff = c_hi - c_lo
+        sep2 = np.einsum("ijk,ijk->ij", diff, diff)
+        unmix = diff / np.maximum(sep2, 1e-6)[:, :, None]
+        noise2 = color_threshold**2 + _TEXTURE_WEIGHT * (var_hi + var_lo)
+        confidence = np.where(seen, np.clip(np.sqrt(sep2 / noise2) - 1.0, 0.0, 1.0), 0.0).astype(np.float32)
+        return cls(
+            active=confidence > 0.0,
+            mid=mid.ravel(),
+            hi_min=hi_min.ravel(),
+            lo_max=lo_max.ravel(),
+            unmix=unmix.reshape(-1, 3),
+            offset=np.einsum("ijk,ijk->ij", c_lo, unmix).ravel(),
+            v_hi=(box(low * side_hi) / n_hi).ravel(),
+            v_lo=(box(low * side_lo) / n_lo).ravel(),
+            confidence=confidence.ravel(),
+        )
