@@ -322,6 +322,7 @@ def depth_command(
         raise Photo3DError(f"--depth gives the depth of one photo, but {len(photos)} photos were given")
     failed = 0
     with frame_progress(disable=_state["quiet"], description="depth", unit="photos", rate="photos/s") as progress:
+        progress.update(0, len(photos))
         for i, photo in enumerate(photos):
             try:
                 written, source = export_depth_maps(photo, out, settings, fov, focal_px, preview, normals)

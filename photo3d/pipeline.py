@@ -258,10 +258,8 @@ def obtain_depth(
         depth = load_depth(settings.path, w, h, intrinsics=intrinsics, options=settings.options)
         return FoundDepth(depth, f"depth map {settings.path}")
     if settings.model is None:
-        found = _embedded_depth(image_path, image)
+        found = _embedded_depth(image_path, image, clip)
         if found is not None:
-            if clip is not None:
-                found.depth = apply_depth_clip(found.depth, clip, relative=False)
             return found
     from .estimate import DEFAULT_MODEL, DepthCache, prediction_to_depth
 
@@ -279,7 +277,8 @@ def obtain_depth(
     return FoundDepth(depth, source, focal_px=prediction.focal_px)
 
 
-def _embedded_depth(image_path: str | Path, image: np.ndarray) -> FoundDepth | None:
+def _embedded_depth(image_path: str | Path, image: np.ndarray, clip: tuple[float, float] | None) -> FoundDepth | None:
+    from .depth import apply_depth_clip
     from .embedded import read_embedded_depth
     from .upsample import edge_aware_upsample
 
@@ -292,6 +291,8 @@ def _embedded_depth(image_path: str | Path, image: np.ndarray) -> FoundDepth | N
     if depth.shape != (h, w):  # upsample in disparity, guided by the photo, so depth edges follow colour edges
         disparity = edge_aware_upsample((1.0 / depth).astype(np.float32), colour)
         depth = (1.0 / np.maximum(disparity, 1e-12)).astype(np.float32)
+    if clip is not None:
+        depth = apply_depth_clip(depth, clip, relative=embedded.units == "relative")
     log.info("using the depth embedded in %s: %s, %s units", image_path, embedded.source, embedded.units)
     return FoundDepth(depth, f"embedded: {embedded.source}", embedded.image, embedded.focal_px)
 
