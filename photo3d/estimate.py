@@ -41,6 +41,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
+from urllib.request import getproxies, proxy_bypass
 
 import numpy as np
 
@@ -100,9 +101,13 @@ def _hf_home() -> str:
 def _hub_reachable(endpoint: str, timeout: float = _PROBE_TIMEOUT_S) -> str | None:
     """None if a TCP connection to the hub opens within ``timeout`` seconds, else the reason.
 
-    The probe runs in a thread so that a hanging DNS lookup cannot hold the caller.
+    The probe runs in a thread so that a hanging DNS lookup cannot hold the caller. When a
+    proxy is configured for the endpoint (``HTTPS_PROXY``, ``NO_PROXY``, ...), the proxy is probed.
     """
     url = urlparse(endpoint)
+    proxy = None if proxy_bypass(url.hostname or "") else getproxies().get(url.scheme)
+    if proxy:
+        url = urlparse(proxy if "://" in proxy else f"http://{proxy}")
     host, port = url.hostname or "huggingface.co", url.port or (443 if url.scheme == "https" else 80)
     result: list[str | None] = []
 
@@ -307,10 +312,9 @@ def prediction_to_depth(prediction: Prediction, near: float = DEFAULT_NEAR, far:
     return fill_invalid(prediction.values, f"predicted by {prediction.model}")
 
 
-def _output_kind(config) -> str:
-    if config.model_type in METRIC_MODEL_TYPES:
-        return "depth"
-    if getattr(config, "depth_estimation_type", "relative") == "metric":
+def _output_kind(config: dict) -> str:
+    """``"depth"`` for metric models, ``"disparity"`` for relative inverse depth, from a config.json dict."""
+    if config.get("model_type") in METRIC_MODEL_TYPES or config.get("depth_estimation_type") == "metric":
         return "depth"
     return "disparity"
 
@@ -354,7 +358,7 @@ class DepthEstimator:
         self.device = select_device(device)
         self._model = None
         self._processor = None
-        self.kind = _output_kind(_Config(config))
+        self.kind = _output_kind(config)
 
     def _load(self) -> None:
         if self._model is not None:
@@ -444,14 +448,6 @@ class DepthEstimator:
         values = edge_aware_upsample(low, image)
         log.info("depth estimated at %dx%d in %.2f s (%s)", net_w, net_h, seconds, self.device)
         return Prediction(values=values, kind=self.kind, model=self.model_id, focal_px=focal_px, seconds=seconds)
-
-
-class _Config:
-    """Attribute access to a config.json dict (only what :func:`_output_kind` reads)."""
-
-    def __init__(self, data: dict):
-        self.model_type = data.get("model_type")
-        self.depth_estimation_type = data.get("depth_estimation_type", "relative")
 
 
 def default_cache_dir() -> Path:

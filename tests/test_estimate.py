@@ -126,6 +126,28 @@ def test_hanging_hub_fails_within_five_seconds(hf_cache, monkeypatch):
     assert time.perf_counter() - start < 5.0, message
 
 
+def test_the_probe_goes_through_a_configured_proxy(monkeypatch):
+    import socket
+
+    from photo3d.estimate import _hub_reachable
+
+    seen = []
+
+    def connect(address, timeout=None):
+        seen.append(address)
+        raise ConnectionRefusedError(111, "Connection refused")
+
+    monkeypatch.setattr(socket, "create_connection", connect)
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    assert "proxy.example is unreachable" in _hub_reachable("https://huggingface.co")
+    monkeypatch.delenv("HTTPS_PROXY")
+    monkeypatch.delenv("https_proxy", raising=False)
+    assert "huggingface.co is unreachable" in _hub_reachable("https://huggingface.co")
+    assert seen == [("proxy.example", 3128), ("huggingface.co", 443)]
+
+
 def test_refused_connection_fails_fast(hf_cache, monkeypatch):
     import socket
 
@@ -285,3 +307,23 @@ def test_cli_unknown_model_folder(photo_file, tmp_path):
     result = _photo3d("render", photo_file, "--depth-model", tmp_path / "missing", "-o", tmp_path / "x.mp4")
     assert result.returncode == 2 and "does not exist" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_unknown_model_id_online_is_one_line(hf_cache, monkeypatch):
+    import huggingface_hub
+    from huggingface_hub import constants
+    from huggingface_hub.errors import LocalEntryNotFoundError, RepositoryNotFoundError
+
+    import photo3d.estimate as estimate
+
+    def snapshot_download(repo_id, *, local_files_only=False, **kwargs):
+        if local_files_only:
+            raise LocalEntryNotFoundError("not cached")
+        error = RepositoryNotFoundError.__new__(RepositoryNotFoundError)  # its __init__ wants an HTTP response
+        Exception.__init__(error, "404 Repository Not Found")
+        raise error
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(estimate, "_hub_reachable", lambda endpoint: None)
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", snapshot_download)
+    raises_one_line(resolve_model, "nobody/no-such-depth-model", words=("not found on the Hugging Face hub",))
