@@ -381,7 +381,10 @@ def sample(
         with atomic_output(folder / name) as tmp:
             if not cv2.imwrite(str(tmp), array):
                 raise Photo3DError(f"cannot write {folder / name}")
-    typer.echo(f"wrote {folder / 'photo.png'} and {folder / 'depth.png'} (16-bit disparity, larger = nearer)", err=True)
+    if not _state["quiet"]:
+        typer.echo(
+            f"wrote {folder / 'photo.png'} and {folder / 'depth.png'} (16-bit disparity, larger = nearer)", err=True
+        )
 
 
 @app.command()

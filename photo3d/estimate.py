@@ -331,14 +331,13 @@ class DepthEstimator:
             multiple); None keeps the model's own (518 for Depth Anything).
 
     Raises:
-        Photo3DError: If the model cannot be found or downloaded, is not a depth
-            estimation model, or fails to load.
+        Photo3DError: If the model cannot be found or downloaded. (A model that is
+            not a depth-estimation model, or fails to load, raises on the first
+            :meth:`predict`, which loads the network lazily.)
 
     """
 
     def __init__(self, model: str = DEFAULT_MODEL, device: str | None = None, resolution: int | None = None):
-        from transformers.models.auto.modeling_auto import MODEL_FOR_DEPTH_ESTIMATION_MAPPING_NAMES
-
         self.model_id = model
         self.folder, self.revision = resolve_model(model)
         config_path = self.folder / "config.json"
@@ -346,12 +345,9 @@ class DepthEstimator:
             config = json.loads(config_path.read_text())
         except (OSError, ValueError) as e:
             raise Photo3DError(f"depth model {model}: cannot read {config_path} ({e})") from None
-        model_type = config.get("model_type") if isinstance(config, dict) else None
-        if model_type not in MODEL_FOR_DEPTH_ESTIMATION_MAPPING_NAMES:
-            known = ", ".join(sorted(MODEL_FOR_DEPTH_ESTIMATION_MAPPING_NAMES))
-            raise Photo3DError(
-                f"{model} is not a depth-estimation model (model_type {model_type!r}; transformers knows {known})"
-            )
+        if not isinstance(config, dict):
+            raise Photo3DError(f"depth model {model}: {config_path} does not hold a JSON object")
+        self._model_type = config.get("model_type")
         if resolution is not None and not 14 <= resolution <= 4096:
             raise Photo3DError(f"--depth-resolution must be between 14 and 4096 pixels, got {resolution}")
         self.resolution = resolution
@@ -365,8 +361,16 @@ class DepthEstimator:
             return
         import torch
         from transformers import AutoImageProcessor, AutoModelForDepthEstimation
+        from transformers.models.auto.modeling_auto import MODEL_FOR_DEPTH_ESTIMATION_MAPPING_NAMES
         from transformers.utils import is_torchvision_available
 
+        # checked here rather than in __init__: importing transformers takes seconds, and a cache hit needs none
+        if self._model_type not in MODEL_FOR_DEPTH_ESTIMATION_MAPPING_NAMES:
+            known = ", ".join(sorted(MODEL_FOR_DEPTH_ESTIMATION_MAPPING_NAMES))
+            raise Photo3DError(
+                f"{self.model_id} is not a depth-estimation model "
+                f"(model_type {self._model_type!r}; transformers knows {known})"
+            )
         start = time.perf_counter()
         dtype = torch.float16 if self.device.startswith("cuda") else torch.float32
         try:
@@ -407,7 +411,8 @@ class DepthEstimator:
             The prediction at the photo's size (see :class:`Prediction`).
 
         Raises:
-            Photo3DError: For an image of the wrong shape or dtype, or a model that fails on it.
+            Photo3DError: For an image of the wrong shape or dtype, a model that is not a
+                depth-estimation model or cannot be loaded, or one that fails on the image.
 
         """
         import torch

@@ -187,7 +187,8 @@ def test_non_depth_model_is_refused(tmp_path, models):
     folder = tmp_path / "bert"
     shutil.copytree(models["tiny-dpt"], folder)
     (folder / "config.json").write_text(json.dumps({"model_type": "bert"}))
-    raises_one_line(DepthEstimator, str(folder), words=("not a depth-estimation model", "bert"))
+    estimator = DepthEstimator(str(folder))
+    raises_one_line(estimator.predict, np.zeros((8, 8, 3), np.uint8), words=("not a depth-estimation model", "bert"))
 
 
 def test_relative_disparity_normalisation_is_linear_in_disparity():
