@@ -66,6 +66,7 @@ __all__ = [
     "DepthKind",
     "DepthOptions",
     "apply_depth_clip",
+    "aspect_ratios_differ",
     "disparity_to_depth",
     "distance_to_depth",
     "fill_invalid",
@@ -661,12 +662,31 @@ def apply_depth_clip(depth: np.ndarray, clip: tuple[float, float], relative: boo
     return out.astype(np.float32)
 
 
+def aspect_ratios_differ(w: float, h: float, width: float, height: float) -> bool:
+    """Whether a ``w`` x ``h`` map and a ``width`` x ``height`` photo differ in aspect ratio by more than 1 %.
+
+    The one tolerance photo3d uses wherever a depth map must cover a photo (files,
+    embedded depth, network outputs): ``|w/h - width/height| > 0.01 * width/height``.
+
+    Args:
+        w: The map's width, > 0 (pixels, or any unit shared with ``h``).
+        h: The map's height, > 0.
+        width: The photo's width, > 0.
+        height: The photo's height, > 0.
+
+    >>> aspect_ratios_differ(320, 240, 4032, 3024), aspect_ratios_differ(240, 320, 4032, 3024)
+    (False, True)
+
+    """
+    aspect = width / height
+    return abs(w / h - aspect) > _ASPECT_TOLERANCE * aspect
+
+
 def _check_aspect(w: int, h: int, width: int, height: int, name: str) -> None:
     """Refuse a w x h map for a width x height photo if their aspect ratios differ by more than 1 %."""
     if width < 1 or height < 1:
         raise Photo3DError(f"photo size must be positive, got {width}x{height}")
-    photo_aspect = width / height
-    if abs(w / h - photo_aspect) / photo_aspect > _ASPECT_TOLERANCE:
+    if aspect_ratios_differ(w, h, width, height):
         raise Photo3DError(
             f"depth map {name} is {w}x{h} but the photo is {width}x{height}: their aspect ratios differ; "
             "give a depth map of the photo's size"

@@ -65,6 +65,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
+from .depth import aspect_ratios_differ
 from .errors import Photo3DError
 from .image import _decode_bytes, _is_heif, _one_line, _orientation, _read_file, _to_rgb8
 
@@ -84,7 +85,6 @@ _EXTENDED_XMP_SIGNATURE = b"http://ns.adobe.com/xmp/extension/\x00"
 _GUID = re.compile(rb"[0-9A-Fa-f]{32}")
 _XML_DECLARATIONS = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 _HINT = "pass --depth or --depth-model instead"
-_ASPECT_TOLERANCE = 0.01  # as photo3d.depth.resample_depth
 _HEIF_DEPTH_URNS = ("urn:mpeg:hevc:2015:auxid:2", "urn:mpeg:mpegB:cicp:systems:auxiliary:depth")
 _MAX_XMP_ITEM = 16 << 20  # bytes; Apple's depth XMP is ~10 KB
 
@@ -414,7 +414,7 @@ def _normalised(raw: np.ndarray) -> np.ndarray:
 def _check_aspect(depth_size: tuple[int, int], photo_size: tuple[int, int], what: str) -> None:
     """Raise if a (w, h) depth map does not have the (w, h) photo's aspect ratio within 1 %."""
     (w, h), (pw, ph) = depth_size, photo_size
-    if abs(w / h - pw / ph) / (pw / ph) > _ASPECT_TOLERANCE:
+    if aspect_ratios_differ(w, h, pw, ph):
         raise _CorruptError(f"the depth map is {w}x{h} but {what} is {pw}x{ph}: their aspect ratios differ")
 
 
@@ -781,9 +781,9 @@ def _apple_focal_px(xmp: ET.Element | None, photo_size: tuple[int, int], name: s
             logger.warning("%s: the depth XMP's IntrinsicMatrix or its reference size is unusable", name)
         return None
     w, h = photo_size
-    if abs(w / h - ref_w / ref_h) <= _ASPECT_TOLERANCE * ref_w / ref_h:
+    if not aspect_ratios_differ(w, h, ref_w, ref_h):
         return fx * w / ref_w
-    if abs(h / w - ref_w / ref_h) <= _ASPECT_TOLERANCE * ref_w / ref_h:  # photo turned by 90 degrees
+    if not aspect_ratios_differ(h, w, ref_w, ref_h):  # photo turned by 90 degrees
         return fx * h / ref_w
     logger.warning("%s: intrinsics reference %gx%g does not match the photo %dx%d", name, ref_w, ref_h, w, h)
     return None

@@ -298,6 +298,11 @@ def prediction_to_depth(prediction: Prediction, near: float = DEFAULT_NEAR, far:
     metric depth is kept in metres, with non-positive or non-finite values
     replaced by the nearest valid pixel (:func:`photo3d.depth.fill_invalid`).
 
+    Args:
+        prediction: The network's output (``values`` (H, W) float32, ``kind``).
+        near: Depth of the nearest pixel of a relative prediction, > 0.
+        far: Depth of the farthest pixel of a relative prediction, > ``near``.
+
     Returns:
         (H, W) float32 planar depth, finite and > 0.
 
@@ -325,7 +330,8 @@ class DepthEstimator:
     Args:
         model: Hugging Face model id or local model folder (see :func:`resolve_model`).
         device: ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"mps"``; None picks CUDA, then MPS, then CPU.
-            CUDA runs in half precision.
+            CUDA runs in half precision. Resolved when the network first runs, so a depth-cache
+            hit never imports torch.
         resolution: The network's input size in pixels (the processor's target
             height and width; aspect-preserving models round it to their patch
             multiple); None keeps the model's own (518 for Depth Anything).
@@ -351,10 +357,23 @@ class DepthEstimator:
         if resolution is not None and not 14 <= resolution <= 4096:
             raise Photo3DError(f"--depth-resolution must be between 14 and 4096 pixels, got {resolution}")
         self.resolution = resolution
-        self.device = select_device(device)
+        self._device_request = device
+        self._device: str | None = None
         self._model = None
         self._processor = None
         self.kind = _output_kind(config)
+
+    @property
+    def device(self) -> str:
+        """The torch device the network runs on, chosen (and torch imported) on first use.
+
+        Raises:
+            Photo3DError: If the asked device is not available (see :func:`select_device`).
+
+        """
+        if self._device is None:
+            self._device = select_device(self._device_request)
+        return self._device
 
     def _load(self) -> None:
         if self._model is not None:

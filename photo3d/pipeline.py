@@ -246,6 +246,11 @@ def obtain_depth(
         settings: Where the depth comes from.
         intrinsics: The photo's camera (used to turn ray distance into planar depth).
 
+    Returns:
+        The depth ((H, W) float32 planar, finite, > 0; metres for metric sources, relative
+        units otherwise), where it came from, and the colour and focal length the source
+        supplies, if any.
+
     Raises:
         Photo3DError: For unreadable depth, corrupt embedded metadata, or a model that cannot run.
 

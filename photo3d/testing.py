@@ -31,31 +31,42 @@ _IMAGENET_MEAN = [0.485, 0.456, 0.406]
 _IMAGENET_STD = [0.229, 0.224, 0.225]
 
 
+def _depth_anything(
+    width: int, mlp: int, layers: int, heads: int, size: int, out_indices, neck, fusion: int, head: int, **extra
+):
+    """A Depth Anything config: DINOv2 backbone ``width`` wide, DPT neck and head."""
+    from transformers import DepthAnythingConfig, Dinov2Config
+
+    backbone = Dinov2Config(
+        hidden_size=width,
+        num_hidden_layers=layers,
+        num_attention_heads=heads,
+        intermediate_size=mlp,
+        patch_size=14,
+        image_size=size,
+        out_indices=out_indices,
+        reshape_hidden_states=False,
+    )
+    return DepthAnythingConfig(
+        backbone_config=backbone,
+        reassemble_hidden_size=width,
+        patch_size=14,
+        neck_hidden_sizes=neck,
+        fusion_hidden_size=fusion,
+        head_hidden_size=head,
+        **extra,
+    )
+
+
 def _config(architecture: str):
-    from transformers import DepthAnythingConfig, Dinov2Config, DPTConfig
+    """``(config, processor input size, size multiple, keep aspect ratio)`` of an architecture."""
+    from transformers import DPTConfig
 
     if architecture in ("tiny-depth-anything", "tiny-depth-anything-metric"):
-        backbone = Dinov2Config(
-            hidden_size=32,
-            num_hidden_layers=4,
-            num_attention_heads=2,
-            intermediate_size=64,
-            patch_size=14,
-            image_size=56,
-            out_indices=[1, 2, 3, 4],
-            reshape_hidden_states=False,
-        )
         extra = {"depth_estimation_type": "metric", "max_depth": 20} if architecture.endswith("metric") else {}
-        config = DepthAnythingConfig(
-            backbone_config=backbone,
-            reassemble_hidden_size=32,
-            patch_size=14,
-            neck_hidden_sizes=[8, 16, 32, 32],
-            fusion_hidden_size=16,
-            head_hidden_size=8,
-            **extra,
-        )
-        return config, 56, 14, True
+        return _depth_anything(32, 64, 4, 2, 56, [1, 2, 3, 4], [8, 16, 32, 32], 16, 8, **extra), 56, 14, True
+    if architecture == "depth-anything-v2-small":
+        return _depth_anything(384, 1536, 12, 6, 518, [3, 6, 9, 12], [48, 96, 192, 384], 64, 32), 518, 14, True
     if architecture == "tiny-dpt":
         config = DPTConfig(
             hidden_size=32,
@@ -71,26 +82,6 @@ def _config(architecture: str):
             head_in_index=-1,
         )
         return config, 32, 1, False  # ViT DPT takes square inputs, like Intel/dpt-large
-    if architecture == "depth-anything-v2-small":
-        backbone = Dinov2Config(
-            hidden_size=384,
-            num_hidden_layers=12,
-            num_attention_heads=6,
-            intermediate_size=1536,
-            patch_size=14,
-            image_size=518,
-            out_indices=[3, 6, 9, 12],
-            reshape_hidden_states=False,
-        )
-        config = DepthAnythingConfig(
-            backbone_config=backbone,
-            reassemble_hidden_size=384,
-            patch_size=14,
-            neck_hidden_sizes=[48, 96, 192, 384],
-            fusion_hidden_size=64,
-            head_hidden_size=32,
-        )
-        return config, 518, 14, True
     raise ValueError(f"unknown architecture {architecture!r}; expected one of {', '.join(ARCHITECTURES)}")
 
 

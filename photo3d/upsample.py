@@ -79,11 +79,11 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .depth import aspect_ratios_differ
 from .errors import Photo3DError
 
 __all__ = ["edge_aware_upsample"]
 
-_ASPECT_TOLERANCE = 0.01  # as photo3d.depth.resample_depth
 _PURITY = 0.2  # a side sample lies within this fraction of the neighbourhood's spread from its max / min
 _TEXTURE_WEIGHT = 0.25  # weight of the sides' colour variance in the confidence's noise term
 _ALPHA_GAIN = 4.0  # slope of alpha over t: pixels within 3/8 of the way of a side's colour are all that side
@@ -105,8 +105,7 @@ def _check_low(low: np.ndarray) -> np.ndarray:
 
 
 def _check_aspect(h: int, w: int, height: int, width: int) -> None:
-    aspect = width / height
-    if abs(w / h - aspect) / aspect > _ASPECT_TOLERANCE:
+    if aspect_ratios_differ(w, h, width, height):
         raise Photo3DError(
             f"depth map is {w}x{h} but the photo is {width}x{height}: their aspect ratios differ by more than 1 %; "
             "run the depth network on the whole photo (no crop)"
