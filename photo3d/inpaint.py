@@ -1,23 +1,186 @@
 """Inpainting of back layers from background context only.
 
-Two fills, both reading nothing but the pixels a context mask allows:
+Every fill here reads nothing but the pixels a context mask allows:
 
-* :func:`push_pull_fill` fills colour with the push-pull (pull-push) pyramid of
+* :func:`push_pull_fill` fills values with the push-pull (pull-push) pyramid of
   Gortler et al., "The Lumigraph" (SIGGRAPH 1996): weighted averages at
   coarser and coarser scales, then blended back down, so each hole pixel takes
   the nearest context it can reach at the finest scale that has some.
+* :class:`ClassicalInpainter` (the default) adds texture to that smooth fill:
+  the high frequencies of the context, mirrored across the hole's boundary, so
+  a wide hole in grass or brick shows grain instead of a smear.
 * :func:`extrapolate_disparity` continues the background surface under the
   foreground: a plane fitted to the context disparity around each edge seed and
   extended from it, so planes stay planes (disparity is affine in the image on a
   plane).
+* :func:`make_inpainter` turns a user's choice (``"classical"``, ``"smooth"`` or
+  the path of a TorchScript network, see :mod:`photo3d.learned`) into an
+  :class:`Inpainter`.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
 import cv2
 import numpy as np
 
-__all__ = ["extrapolate_disparity", "push_pull_fill"]
+from .errors import Photo3DError
+
+__all__ = [
+    "INPAINTERS",
+    "ClassicalInpainter",
+    "Inpainter",
+    "extrapolate_disparity",
+    "make_inpainter",
+    "nearest_seed",
+    "push_pull_fill",
+]
+
+INPAINTERS = ("classical", "smooth")
+"""Built-in inpainter names; anything else given to :func:`make_inpainter` is a TorchScript file."""
+
+
+@runtime_checkable
+class Inpainter(Protocol):
+    """What every colour inpainter of photo3d provides.
+
+    Attributes:
+        name: Short label for logs and reports.
+
+    """
+
+    name: str
+
+    def fill(self, color: np.ndarray, known: np.ndarray, hole: np.ndarray) -> np.ndarray:
+        """Synthesises the hole from the known pixels only.
+
+        Args:
+            color: (H, W, 3) float32 sRGB, 0-255.
+            known: (H, W) bool; the context pixels that may be read.
+            hole: (H, W) bool; the pixels to synthesise, disjoint from ``known``.
+
+        Returns:
+            (H, W, 3) float32, 0-255: ``color`` on ``known``, synthesised on ``hole``;
+            other pixels are unspecified. Pixels outside ``known`` never influence it.
+
+        """
+        ...
+
+
+def nearest_seed(seeds: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distance to, and position of, the nearest seed pixel of every pixel.
+
+    OpenCV's labelled distance transform (5x5 mask: distances within about 2 %
+    of Euclidean); much faster and lighter than an exact transform with indices.
+
+    Args:
+        seeds: (H, W) bool; at least one True.
+
+    Returns:
+        ``(dist, iy, ix)``: (H, W) float32 distance in pixels and (H, W) int32
+        row and column of the nearest seed (a seed is its own nearest seed).
+
+    Raises:
+        ValueError: If there is no seed.
+
+    """
+    ys, xs = np.nonzero(seeds)
+    if len(ys) == 0:
+        raise ValueError("nearest_seed needs at least one seed pixel")
+    dist, labels = cv2.distanceTransformWithLabels(
+        (~seeds).astype(np.uint8), cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL
+    )
+    index = labels - 1  # labels number the seed pixels from 1 in raster order, as np.nonzero lists them
+    return dist, ys.astype(np.int32)[index], xs.astype(np.int32)[index]
+
+
+class ClassicalInpainter:
+    """The default colour inpainter: a smooth fill plus mirrored context texture.
+
+    The hole first gets the push-pull fill (:func:`push_pull_fill`). With
+    ``texture`` on, each hole pixel p then adds the high frequencies of the
+    context pixel q = 2 s - p, its mirror image across s, the nearest context
+    pixel (the high frequencies being the colour minus its Gaussian blur over
+    context pixels only). The detail fades in over the first pixels of the
+    hole, where the smooth fill is already close to the truth, so narrow gaps
+    stay smooth and wide ones get the grain of their surroundings. Mirroring
+    is the classical boundary extension of image processing; it keeps
+    structures that cross the boundary (stripes, horizons) continuous.
+
+    Attributes:
+        name: ``"classical"``, or ``"smooth"`` without texture.
+        texture: Whether to add the mirrored detail.
+        sigma: Standard deviation, in pixels, of the blur that separates detail from the smooth part.
+        ramp_px: Distance from the context over which the detail fades in, in pixels.
+
+    """
+
+    def __init__(self, texture: bool = True, sigma: float = 2.0, ramp_px: float = 4.0) -> None:
+        self.texture = texture
+        self.sigma = float(sigma)
+        self.ramp_px = float(ramp_px)
+        self.name = "classical" if texture else "smooth"
+
+    def fill(self, color: np.ndarray, known: np.ndarray, hole: np.ndarray) -> np.ndarray:
+        """Fills ``hole`` from ``known`` (see :meth:`Inpainter.fill`).
+
+        Returns:
+            (H, W, 3) float32, 0-255. All zeros on the hole if nothing is known.
+
+        """
+        out = push_pull_fill(color, known)
+        if not self.texture or not known.any() or not hole.any():
+            return out
+        wt = cv2.GaussianBlur(known.astype(np.float32), (0, 0), self.sigma)
+        low = cv2.GaussianBlur(color * known[..., None], (0, 0), self.sigma) / np.maximum(wt, 1e-6)[..., None]
+        dist, iy, ix = nearest_seed(known)
+        hy, hx = np.nonzero(hole)
+        h, w = known.shape
+        qy = np.clip(2 * iy[hy, hx] - hy, 0, h - 1)
+        qx = np.clip(2 * ix[hy, hx] - hx, 0, w - 1)
+        usable = known[qy, qx]
+        ramp = np.clip((dist[hy, hx] - 1.0) / self.ramp_px, 0.0, 1.0) * usable
+        detail = (color[qy, qx] - low[qy, qx]) * ramp[:, None]
+        # Bounded by the context's own colours: texture never brings in a colour the background lacks.
+        ctx = color[known]
+        out[hy, hx] = np.clip(out[hy, hx] + detail, ctx.min(axis=0), ctx.max(axis=0))
+        return out
+
+
+def make_inpainter(spec: str | Inpainter | None = None, device: str | None = None) -> Inpainter:
+    """The inpainter a user asked for.
+
+    Args:
+        spec: ``"classical"`` (default; smooth fill plus texture), ``"smooth"``
+            (push-pull only), the path of a TorchScript inpainting network such
+            as LaMa's ``big-lama.pt`` (see :class:`photo3d.learned.TorchScriptInpainter`),
+            or an object that already implements :class:`Inpainter`.
+        device: Torch device for a network (None: CUDA, then MPS, then CPU).
+
+    Returns:
+        The inpainter.
+
+    Raises:
+        Photo3DError: If ``spec`` is neither a built-in name nor an existing file,
+            or the file is not a usable network.
+
+    """
+    if spec is None or spec == "classical":
+        return ClassicalInpainter()
+    if isinstance(spec, Inpainter):
+        return spec
+    if spec == "smooth":
+        return ClassicalInpainter(texture=False)
+    path = Path(spec)
+    if not path.is_file():
+        raise Photo3DError(
+            f"--inpainter must be {' or '.join(INPAINTERS)} or a TorchScript network file; {spec!r} is neither"
+        )
+    from .learned import TorchScriptInpainter
+
+    return TorchScriptInpainter(path, device=device)
 
 
 def push_pull_fill(values: np.ndarray, context: np.ndarray) -> np.ndarray:

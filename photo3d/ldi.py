@@ -34,7 +34,7 @@ from scipy import ndimage
 
 from .camera import Intrinsics, Pose, unproject_depth
 from .errors import Photo3DError
-from .inpaint import extrapolate_disparity, push_pull_fill
+from .inpaint import ClassicalInpainter, Inpainter, extrapolate_disparity, nearest_seed
 
 __all__ = [
     "LDI",
@@ -44,6 +44,7 @@ __all__ = [
     "detect_discontinuities",
     "normalized_disparity",
     "remove_speckles",
+    "sharpen_depth_edges",
 ]
 
 log = logging.getLogger(__name__)
@@ -115,6 +116,12 @@ class LDIParams:
             see :func:`remove_speckles`).
         band_px: Width of the synthesis band in pixels (0: from the trajectory, see :func:`band_for_cameras`).
         max_band_fraction: Upper bound on the band as a fraction of the longer image side.
+        max_layers: Most layers, the visible one included (2: a single back layer).
+        edge_radius: Radius of the colour-weighted median that snaps depth edges to colour
+            edges (0 disables it; see :func:`sharpen_depth_edges`).
+        edge_iterations: Passes of that median.
+        color_sigma: Colour difference (0-255 RGB, Euclidean) at which the median's weight falls to 0.61.
+        decontaminate: Remove the foreground's share from background pixels along silhouettes.
 
     """
 
@@ -124,6 +131,11 @@ class LDIParams:
     median: int = 3
     band_px: int = 0
     max_band_fraction: float = 0.25
+    max_layers: int = 4
+    edge_radius: int = 2
+    edge_iterations: int = 2
+    color_sigma: float = 12.0
+    decontaminate: bool = True
 
 
 def normalized_disparity(depth: np.ndarray) -> tuple[np.ndarray, float]:
@@ -167,6 +179,86 @@ def remove_speckles(dn: np.ndarray, tolerance: float, size: int = 3) -> np.ndarr
                 continue
             agree += np.abs(p[dy : dy + h, dx : dx + w] - dn) <= tolerance
     return np.where(agree < 2, cv2.medianBlur(dn, size), dn).astype(np.float32)
+
+
+def sharpen_depth_edges(
+    dn: np.ndarray,
+    image: np.ndarray,
+    radius: int = 2,
+    iterations: int = 2,
+    sigma: float = 12.0,
+    tolerance: float = 0.01,
+    accept: float = 0.03,
+    chunk: int = 1 << 18,
+) -> np.ndarray:
+    """Snaps soft depth edges into clean steps that follow the colour edges.
+
+    An iterated colour-weighted median, the depth-edge filter of Shih et al.
+    (CVPR 2020, after Ma et al., "Constant Time Weighted Median Filtering for
+    Stereo Matching and Beyond", ICCV 2013): each pixel takes the weighted
+    median of the disparities in its ``(2 radius + 1)^2`` window, weighted by
+    ``exp(-|c_p - c_q|^2 / (2 sigma^2))`` with c the RGB colour. A median never
+    invents intermediate values, so a ramp across an edge becomes a step, and
+    the colour weights put that step where the colour changes; mixed pixels go
+    to the side whose colour they resemble. Only pixels within ``radius`` of a
+    link whose jump departs from the local trend by more than ``tolerance``
+    are filtered, and a pixel takes the median only when it differs from its
+    own value by more than ``accept`` (a move across an edge): planes,
+    however slanted, are left exactly as they are.
+
+    Args:
+        dn: (H, W) float32 normalised disparity (see :func:`normalized_disparity`).
+        image: (H, W, 3) uint8 RGB photo.
+        radius: Window radius in pixels (>= 1).
+        iterations: Number of passes.
+        sigma: Colour distance (0-255 units) at which a neighbour's weight falls to 0.61.
+        tolerance: Departure from the trend (dn units) that marks a pixel as near an edge.
+        accept: Least change (dn units) that is taken; smaller ones are left, so sharp
+            edges, creases and thin slanted faces keep their depth.
+        chunk: Pixels filtered per vectorised batch (bounds memory).
+
+    Returns:
+        (H, W) float32 filtered disparity.
+
+    """
+    h, w = dn.shape
+    size = 2 * radius + 1
+    offsets = [(dy, dx) for dy in range(size) for dx in range(size)]
+    color = np.pad(image.astype(np.float32), ((radius, radius), (radius, radius), (0, 0)), mode="edge")
+    inv = -0.5 / float(sigma) ** 2
+    window = np.ones((size, size), np.uint8)
+    for _ in range(iterations):
+        near_edge = np.zeros((h, w), bool)
+        er = _excess_jump(dn[:, 1:] - dn[:, :-1], axis=1) > tolerance
+        ed = _excess_jump(dn[1:, :] - dn[:-1, :], axis=0) > tolerance
+        near_edge[:, 1:] |= er
+        near_edge[:, :-1] |= er
+        near_edge[1:, :] |= ed
+        near_edge[:-1, :] |= ed
+        ys, xs = np.nonzero(cv2.dilate(near_edge.astype(np.uint8), window))
+        if len(ys) == 0:
+            break
+        padded = np.pad(dn, radius, mode="edge")
+        out = dn.copy()
+        for start in range(0, len(ys), chunk):
+            y, x = ys[start : start + chunk], xs[start : start + chunk]
+            centre = color[y + radius, x + radius]
+            values = np.empty((len(y), len(offsets)), np.float32)
+            weights = np.empty_like(values)
+            for i, (dy, dx) in enumerate(offsets):
+                values[:, i] = padded[y + dy, x + dx]
+                diff = color[y + dy, x + dx] - centre
+                weights[:, i] = np.einsum("ij,ij->i", diff, diff)
+            np.exp(weights * inv, out=weights)
+            order = np.argsort(values, axis=1)
+            values = np.take_along_axis(values, order, axis=1)
+            cum = np.cumsum(np.take_along_axis(weights, order, axis=1), axis=1)
+            pick = (cum < 0.5 * cum[:, -1:]).sum(axis=1)
+            median = values[np.arange(len(y)), pick]
+            # Only a move across an edge is taken: within a surface the pixel keeps its own value.
+            out[y, x] = np.where(np.abs(median - dn[y, x]) > accept, median, dn[y, x])
+        dn = out
+    return dn
 
 
 def detect_discontinuities(dn: np.ndarray, params: LDIParams = LDIParams()) -> tuple[np.ndarray, np.ndarray]:
@@ -285,8 +377,9 @@ def build_ldi(
     intrinsics: Intrinsics,
     poses: list[Pose] | None = None,
     params: LDIParams = LDIParams(),
+    inpainter: Inpainter | None = None,
 ) -> LDI:
-    """Lifts a photo and its depth into a two-layer LDI.
+    """Lifts a photo and its depth into a multi-layer LDI.
 
     Args:
         image: (H, W, 3) uint8 RGB photo.
@@ -295,9 +388,10 @@ def build_ldi(
         poses: The trajectory's camera poses; they size the synthesis band
             (ignored if ``params.band_px`` is set; 2 % of the longer side if neither).
         params: Construction settings.
+        inpainter: Fills the colour of back layers from context (default: :class:`ClassicalInpainter`).
 
     Returns:
-        The LDI. It has one layer when the depth has no discontinuity.
+        The LDI. It has one layer when the depth has no discontinuity, and at most ``params.max_layers``.
 
     Raises:
         Photo3DError: If shapes disagree or the depth has non-positive or non-finite values.
@@ -312,61 +406,134 @@ def build_ldi(
         raise Photo3DError(f"intrinsics are for {intrinsics.width}x{intrinsics.height}, the depth map is {w}x{h}")
     if not np.all(np.isfinite(depth)) or depth.min() <= 0:
         raise Photo3DError("depth must be finite and positive everywhere (fill invalid pixels first)")
+    inpainter = inpainter if inpainter is not None else ClassicalInpainter()
     dn, z_near = normalized_disparity(depth)
     if params.median > 1:
         dn = remove_speckles(dn, params.weak, params.median)
+    if params.edge_radius > 0:
+        dn = sharpen_depth_edges(
+            dn, image, params.edge_radius, params.edge_iterations, params.color_sigma, params.weak, 1.5 * params.strong
+        )
     depth0 = (z_near / dn).astype(np.float32)
     cut_r, cut_d = detect_discontinuities(dn, params)
-    max_band = max(4, int(params.max_band_fraction * max(h, w)))
-    if params.band_px:
-        band = int(params.band_px)
-    elif poses:
-        gap = band_for_cameras(depth0, cut_r, cut_d, intrinsics, poses)
-        band = int(np.ceil(gap * 1.25)) + 3
-    else:
-        band = max(4, round(0.02 * max(h, w)))
-    if band > max_band:
-        log.warning("the trajectory opens gaps of %d px; back layers are limited to %d px", band, max_band)
-        band = max_band
-    link_r0, link_d0 = ~cut_r, ~cut_d
-    layers_depth = [depth0]
-    layers_color = [image]
-    layers_alias = [np.full((h, w), -1, np.int8)]
-    links_r, links_d = [link_r0], [link_d0]
+    band = _band_px(depth0, cut_r, cut_d, intrinsics, poses, params)
+    color0 = image.copy()
+    layers = [_Layer(dn, color0, np.full((h, w), -1, np.int8), ~cut_r, ~cut_d)]
     synthesis = np.zeros((h, w), bool)
-    if cut_r.any() or cut_d.any():
-        back = _back_layer(image, dn, cut_r, cut_d, band, params)
-        synthesis, back_dn, back_color = back
-        seam = cv2.dilate(synthesis.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool) & ~synthesis
-        d1 = np.where(synthesis, back_dn, np.where(seam, dn, 0.0)).astype(np.float32)
-        valid1 = d1 > 0
-        # Back layers bridge up to `strong`: a gap in a back layer would show as a hole.
-        close_r = np.abs(d1[:, 1:] - d1[:, :-1]) <= params.strong
-        close_d = np.abs(d1[1:, :] - d1[:-1, :]) <= params.strong
-        both_seam_r, both_seam_d = seam[:, 1:] & seam[:, :-1], seam[1:, :] & seam[:-1, :]
-        links_r.append(valid1[:, 1:] & valid1[:, :-1] & np.where(both_seam_r, link_r0, close_r))
-        links_d.append(valid1[1:, :] & valid1[:-1, :] & np.where(both_seam_d, link_d0, close_d))
-        layers_depth.append(np.where(valid1, z_near / np.maximum(d1, 1e-12), EMPTY_DEPTH).astype(np.float32))
-        layers_color.append(
-            np.where(synthesis[..., None], back_color, np.where(seam[..., None], image, 0)).astype(np.uint8)
+    while len(layers) < max(1, params.max_layers) and (cut_r.any() or cut_d.any()):
+        front = layers[-1]
+        first = len(layers) == 1
+        syn, back_dn, back_color = _back_layer(
+            front.color,
+            front.dn,
+            front.valid,
+            cut_r,
+            cut_d,
+            band,
+            params,
+            inpainter,
+            clean=first and params.decontaminate,
         )
-        layers_alias.append(np.where(seam, 0, -1).astype(np.int8))
+        if not syn.any():
+            break
+        synthesis |= syn
+        layer, cut_r, cut_d = _stack_layer(front, syn, back_dn, back_color, len(layers) - 1, params)
+        layers.append(layer)
     return LDI(
-        color=np.stack(layers_color),
-        depth=np.stack(layers_depth),
-        alias=np.stack(layers_alias),
-        link_right=np.stack(links_r),
-        link_down=np.stack(links_d),
+        color=np.stack([layer.color for layer in layers]),
+        depth=np.stack(
+            [np.where(layer.valid, z_near / np.maximum(layer.dn, 1e-12), EMPTY_DEPTH) for layer in layers]
+        ).astype(np.float32),
+        alias=np.stack([layer.alias for layer in layers]),
+        link_right=np.stack([layer.link_r for layer in layers]),
+        link_down=np.stack([layer.link_d for layer in layers]),
         intrinsics=intrinsics,
         synthesis=synthesis,
         band_px=band,
     )
 
 
+@dataclass
+class _Layer:
+    """One LDI layer under construction: normalised disparity (0 = empty), colour, alias and links."""
+
+    dn: np.ndarray
+    color: np.ndarray
+    alias: np.ndarray
+    link_r: np.ndarray
+    link_d: np.ndarray
+
+    @property
+    def valid(self) -> np.ndarray:
+        return self.dn > 0
+
+
+def _band_px(depth, cut_r, cut_d, intrinsics, poses, params) -> int:
+    """Width of the synthesis band: the trajectory's widest gap with a margin, bounded."""
+    h, w = depth.shape
+    max_band = max(4, int(params.max_band_fraction * max(h, w)))
+    if params.band_px:
+        band = int(params.band_px)
+    elif poses:
+        gap = band_for_cameras(depth, cut_r, cut_d, intrinsics, poses)
+        band = int(np.ceil(gap * 1.25)) + 3
+    else:
+        band = max(4, round(0.02 * max(h, w)))
+    if band > max_band:
+        log.warning("the trajectory opens gaps of %d px; back layers are limited to %d px", band, max_band)
+        band = max_band
+    return band
+
+
+def _stack_layer(
+    front: _Layer, synthesis: np.ndarray, back_dn: np.ndarray, back_color: np.ndarray, index: int, params: LDIParams
+) -> tuple[_Layer, np.ndarray, np.ndarray]:
+    """The layer behind ``front`` (layer ``index``), and the cuts inside it that the next layer fills.
+
+    The synthesised samples are ringed by seam samples: copies of the front
+    layer's samples next to them, which alias those samples so the back layer is
+    stitched to the surface it continues. Links join samples up to ``strong``
+    apart (a gap in a back layer would show as a hole); two seam samples keep the
+    front layer's link. Where two synthesised regions continued from surfaces at
+    different depths meet, the jump is a cut of the new layer, behind which the
+    next layer continues the farther surface (nested occlusions).
+    """
+    seam = cv2.dilate(synthesis.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool) & ~synthesis & front.valid
+    dn = np.where(synthesis, back_dn, np.where(seam, front.dn, 0.0)).astype(np.float32)
+    valid = dn > 0
+    alias = np.where(seam, np.where(front.alias >= 0, front.alias, index), -1).astype(np.int8)
+    color = np.where(synthesis[..., None], back_color, np.where(seam[..., None], front.color, 0)).astype(np.uint8)
+    links, cuts = [], []
+    for axis, front_link in ((1, front.link_r), (0, front.link_d)):
+        a, b = (np.s_[:, :-1], np.s_[:, 1:]) if axis == 1 else (np.s_[:-1, :], np.s_[1:, :])
+        both_valid = valid[a] & valid[b]
+        both_seam = seam[a] & seam[b]
+        close = np.abs(dn[b] - dn[a]) <= params.strong
+        links.append(both_valid & np.where(both_seam, front_link, close))
+        # A seam sample nearer than its synthesised neighbour is the foreground the layer lies behind, not a cut.
+        seam_nearer = (seam[a] & (dn[a] > dn[b])) | (seam[b] & (dn[b] > dn[a]))
+        cuts.append(both_valid & ~both_seam & ~close & ~seam_nearer)
+    return _Layer(dn, color, alias, links[0], links[1]), cuts[0], cuts[1]
+
+
 def _back_layer(
-    image: np.ndarray, dn: np.ndarray, cut_r: np.ndarray, cut_d: np.ndarray, band: int, params: LDIParams
+    image: np.ndarray,
+    dn: np.ndarray,
+    valid: np.ndarray,
+    cut_r: np.ndarray,
+    cut_d: np.ndarray,
+    band: int,
+    params: LDIParams,
+    inpainter: Inpainter,
+    clean: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Synthesis mask, back-layer disparity and colour behind every cut."""
+    """Synthesis mask, back-layer disparity and colour behind every cut of one layer.
+
+    With ``clean``, the background pixels along the cuts (mixed pixels, whose
+    colour blends foreground into background) are decontaminated in ``image``
+    in place: the foreground share of their colour is replaced by the inpainted
+    background.
+    """
     h, w = dn.shape
     bg_seed = np.zeros((h, w), bool)
     fg_edge = np.zeros((h, w), bool)
@@ -381,19 +548,54 @@ def _back_layer(
     # surface between two depths) is no seed: what lies behind both continues
     # the farther surface.
     bg_seed &= ~fg_edge
-    dist, (iy, ix) = ndimage.distance_transform_edt(~bg_seed, return_indices=True)
+    if not bg_seed.any():
+        return np.zeros((h, w), bool), dn, image
+    dist, iy, ix = nearest_seed(bg_seed)
     seed_dn = dn[iy, ix]
     # The background plane is fitted next to each seed (where a first guess of
     # the background is safe), then "in front" is judged against that plane,
     # so a slanted background is never mistaken for foreground.
-    near_bg = (dn <= seed_dn + params.weak) & (dist <= 2 * band)
+    near_bg = valid & (dn <= seed_dn + params.weak) & (dist <= 2 * band)
     back_dn = extrapolate_disparity(dn, near_bg, iy, ix, max_residual=0.1 * params.weak)
-    in_front = dn > back_dn + params.weak
+    in_front = valid & (dn > back_dn + params.weak)
     synthesis = in_front & (dist <= band)
-    context = ~in_front & (dist <= 2 * band) & ~bg_seed
+    context = valid & ~in_front & (dist <= 2 * band) & ~bg_seed
     context &= ~cv2.dilate(synthesis.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
     # Behind the visible surface by at least the bridging tolerance, in front of infinity.
     back_dn = np.clip(back_dn, 0.25 * seed_dn, dn - params.weak)
-    color = push_pull_fill(image.astype(np.float32), context)
+    color = inpainter.fill(image.astype(np.float32), context, synthesis | (bg_seed if clean else False))
+    if clean:
+        _decontaminate(image, color, bg_seed, dn, cut_r, cut_d)
     back_color = np.clip(np.rint(color), 0, 255).astype(np.uint8)
     return synthesis, back_dn, back_color
+
+
+def _decontaminate(
+    image: np.ndarray, background: np.ndarray, bg_seed: np.ndarray, dn: np.ndarray, cut_r: np.ndarray, cut_d: np.ndarray
+) -> None:
+    """Removes the foreground's share from the colour of background pixels along cuts, in place.
+
+    A background pixel next to a silhouette is a mix ``c = a f + (1 - a) b`` of
+    the foreground colour ``f`` across the cut and the true background ``b``.
+    With ``b~`` the background inpainted from context, ``a`` is the projection
+    of ``c - b~`` on ``f - b~`` (clipped to [0, 1]) and the pixel becomes
+    ``c - a (f - b~)``: unchanged where it does not lean towards the
+    foreground, the background estimate where it is all foreground.
+    """
+    h, w = dn.shape
+    fg_sum = np.zeros((h, w, 3), np.float32)
+    fg_n = np.zeros((h, w), np.float32)
+    img = image.astype(np.float32)
+    for cut, axis in ((cut_r, 1), (cut_d, 0)):
+        a, b = (np.s_[:, :-1], np.s_[:, 1:]) if axis == 1 else (np.s_[:-1, :], np.s_[1:, :])
+        b_nearer = dn[b] > dn[a]
+        for seed_side, fg_side, sel in ((a, b, cut & b_nearer), (b, a, cut & ~b_nearer)):
+            fg_sum[seed_side] += np.where(sel[..., None], img[fg_side], 0.0)
+            fg_n[seed_side] += sel
+    ys, xs = np.nonzero(bg_seed & (fg_n > 0))
+    c = img[ys, xs]
+    f = fg_sum[ys, xs] / fg_n[ys, xs, None]
+    bt = background[ys, xs]
+    fb = f - bt
+    alpha = np.clip(((c - bt) * fb).sum(1) / np.maximum((fb * fb).sum(1), 1.0), 0.0, 1.0)
+    image[ys, xs] = np.clip(np.rint(c - alpha[:, None] * fb), 0, 255).astype(np.uint8)

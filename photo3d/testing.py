@@ -124,3 +124,49 @@ def save_random_model(folder: str | os.PathLike[str], architecture: str = "tiny-
     model.save_pretrained(folder, safe_serialization=True)
     processor.save_pretrained(folder)
     return folder
+
+
+def save_random_inpainter(path: str | os.PathLike[str], seed: int = 0) -> Path:
+    """Builds a tiny inpainting network with random weights and saves it as TorchScript.
+
+    The module has the call convention of the LaMa TorchScript file used by
+    lama-cleaner/IOPaint (``big-lama.pt``), so it loads through exactly the path
+    users take (:class:`photo3d.learned.TorchScriptInpainter`): ``forward(image, mask)``
+    with image (1, 3, H, W) float32 in [0, 1] and mask (1, 1, H, W) float32, 1 = to
+    fill; it returns (1, 3, H, W) in [0, 1], equal to ``image`` where ``mask`` is 0.
+    Three 3x3 convolutions (the middle one dilated; receptive field 9x9 px) read the
+    masked image and the mask; a sigmoid gives the colour that is composited into the hole.
+
+    Args:
+        path: The ``.pt`` file to write (its folder is created if missing).
+        seed: Seed of the random initialisation (same seed, same weights).
+
+    Returns:
+        ``path`` as a Path.
+
+    """
+    import warnings
+
+    import torch
+
+    class RandomInpainter(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv1 = torch.nn.Conv2d(4, 8, 3, padding=1)
+            self.conv2 = torch.nn.Conv2d(8, 8, 3, padding=2, dilation=2)
+            self.conv3 = torch.nn.Conv2d(8, 3, 3, padding=1)
+
+        def forward(self, image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+            masked = image * (1 - mask)
+            x = torch.relu(self.conv1(torch.cat([masked, mask], dim=1)))
+            x = torch.relu(self.conv2(x))
+            return masked + torch.sigmoid(self.conv3(x)) * mask
+
+    torch.manual_seed(seed)
+    with warnings.catch_warnings():  # torch >= 2.10 deprecates TorchScript, the format of LaMa's big-lama.pt
+        warnings.filterwarnings("ignore", message=r".*torch\.jit\.script.* is deprecated", category=DeprecationWarning)
+        module = torch.jit.script(RandomInpainter().eval())
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    module.save(str(path))
+    return path
