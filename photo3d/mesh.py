@@ -13,7 +13,7 @@ import numpy as np
 from .camera import pixel_rays
 from .ldi import LDI
 
-__all__ = ["Mesh", "mesh_from_ldi"]
+__all__ = ["Mesh", "mesh_from_ldi", "silhouette_offsets"]
 
 
 @dataclass
@@ -68,7 +68,7 @@ def _quad_triangles(link_r: np.ndarray, link_d: np.ndarray) -> list[tuple[np.nda
     ]
 
 
-def mesh_from_ldi(ldi: LDI) -> Mesh:
+def mesh_from_ldi(ldi: LDI, grow_silhouettes: bool = True) -> Mesh:
     """Triangulates an LDI.
 
     Every valid sample that is not a seam alias becomes a vertex at its pixel
@@ -79,8 +79,17 @@ def mesh_from_ldi(ldi: LDI) -> Mesh:
     stitches each back layer to the surface it continues; back-layer
     triangles made only of seam samples would duplicate layer 0 and are skipped.
 
+    A sample's vertex sits at its pixel's centre, but the surface it stands for
+    covers the whole pixel. Where a cut ends a surface, the foreground would
+    therefore lose half a pixel along every silhouette, and the back layer
+    would show in that strip as soon as the camera moves. With
+    ``grow_silhouettes``, layer-0 vertices on the near side of cuts are moved
+    (at their depth) half a pixel towards each cut, onto the pixel's edge
+    (see :func:`silhouette_offsets`).
+
     Args:
         ldi: The layered depth image.
+        grow_silhouettes: Move silhouette vertices out to their pixel's edge.
 
     Returns:
         The mesh, in the source camera's OpenCV frame.
@@ -100,7 +109,20 @@ def mesh_from_ldi(ldi: LDI) -> Mesh:
     z = ldi.depth[own]
     ys, xs = np.nonzero(own.reshape(num_layers * h, w))
     ys = ys % h
-    vertices = np.stack([xn[ys, xs] * z, yn[ys, xs] * z, z], axis=1).astype(np.float32)
+    if grow_silhouettes:
+        # Layer 0 comes first in the vertex order: its silhouette vertices move out to their pixel's edge.
+        dx, dy = silhouette_offsets(ldi)
+        n0 = int(own[0].sum())
+        ox = np.zeros(len(z), np.float32)
+        oy = np.zeros(len(z), np.float32)
+        ox[:n0] = dx[own[0]]
+        oy[:n0] = dy[own[0]]
+        k = ldi.intrinsics
+        px = xn[ys, xs] + ox / np.float32(k.fx)
+        py = yn[ys, xs] + oy / np.float32(k.fy)
+    else:
+        px, py = xn[ys, xs], yn[ys, xs]
+    vertices = np.stack([px * z, py * z, z], axis=1).astype(np.float32)
     colors = ldi.color[own]
     layers = np.broadcast_to(np.arange(num_layers, dtype=np.int8)[:, None, None], own.shape)[own]
     faces = []
@@ -113,3 +135,30 @@ def mesh_from_ldi(ldi: LDI) -> Mesh:
             faces.append(np.stack([corner_ids[c0][mask], corner_ids[c1][mask], corner_ids[c2][mask]], axis=1))
     faces_arr = np.concatenate(faces).astype(np.int32) if faces else np.zeros((0, 3), np.int32)
     return Mesh(vertices=vertices, colors=np.ascontiguousarray(colors), faces=faces_arr, layers=layers.copy())
+
+
+def silhouette_offsets(ldi: LDI) -> tuple[np.ndarray, np.ndarray]:
+    """Image-plane offsets that move layer-0 silhouette samples onto their pixel's edge.
+
+    For every cut of layer 0, the nearer of its two samples gets half a pixel
+    towards the farther one. A sample cut on two opposite sides (a surface one
+    pixel thin) gets both halves, which cancel: it keeps its centre.
+
+    Args:
+        ldi: The layered depth image.
+
+    Returns:
+        ``(dx, dy)``: (H, W) float32 offsets in pixels, each in {-0.5, 0, 0.5}.
+
+    """
+    d = ldi.depth[0]
+    cut_r, cut_d = ldi.cuts
+    dx = np.zeros(d.shape, np.float32)
+    dy = np.zeros(d.shape, np.float32)
+    right_nearer = d[:, 1:] < d[:, :-1]
+    lower_nearer = d[1:, :] < d[:-1, :]
+    dx[:, :-1] += 0.5 * (cut_r & ~right_nearer)
+    dx[:, 1:] -= 0.5 * (cut_r & right_nearer)
+    dy[:-1, :] += 0.5 * (cut_d & ~lower_nearer)
+    dy[1:, :] -= 0.5 * (cut_d & lower_nearer)
+    return np.clip(dx, -0.5, 0.5), np.clip(dy, -0.5, 0.5)
