@@ -121,7 +121,6 @@ class LDIParams:
             edges (0 disables it; see :func:`sharpen_depth_edges`).
         edge_iterations: Passes of that median.
         color_sigma: Colour difference (0-255 RGB, Euclidean) at which the median's weight falls to 0.61.
-        decontaminate: Remove the foreground's share from background pixels along silhouettes.
 
     """
 
@@ -135,7 +134,6 @@ class LDIParams:
     edge_radius: int = 2
     edge_iterations: int = 2
     color_sigma: float = 12.0
-    decontaminate: bool = True
 
 
 def normalized_disparity(depth: np.ndarray) -> tuple[np.ndarray, float]:
@@ -417,22 +415,12 @@ def build_ldi(
     depth0 = (z_near / dn).astype(np.float32)
     cut_r, cut_d = detect_discontinuities(dn, params)
     band = _band_px(depth0, cut_r, cut_d, intrinsics, poses, params)
-    color0 = image.copy()
-    layers = [_Layer(dn, color0, np.full((h, w), -1, np.int8), ~cut_r, ~cut_d)]
+    layers = [_Layer(dn, image, np.full((h, w), -1, np.int8), ~cut_r, ~cut_d)]
     synthesis = np.zeros((h, w), bool)
     while len(layers) < max(1, params.max_layers) and (cut_r.any() or cut_d.any()):
         front = layers[-1]
-        first = len(layers) == 1
         syn, back_dn, back_color = _back_layer(
-            front.color,
-            front.dn,
-            front.valid,
-            cut_r,
-            cut_d,
-            band,
-            params,
-            inpainter,
-            clean=first and params.decontaminate,
+            front.color, front.dn, front.valid, cut_r, cut_d, band, params, inpainter
         )
         if not syn.any():
             break
@@ -525,15 +513,8 @@ def _back_layer(
     band: int,
     params: LDIParams,
     inpainter: Inpainter,
-    clean: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Synthesis mask, back-layer disparity and colour behind every cut of one layer.
-
-    With ``clean``, the background pixels along the cuts (mixed pixels, whose
-    colour blends foreground into background) are decontaminated in ``image``
-    in place: the foreground share of their colour is replaced by the inpainted
-    background.
-    """
+    """Synthesis mask, back-layer disparity and colour behind every cut of one layer."""
     h, w = dn.shape
     bg_seed = np.zeros((h, w), bool)
     fg_edge = np.zeros((h, w), bool)
@@ -563,39 +544,6 @@ def _back_layer(
     context &= ~cv2.dilate(synthesis.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
     # Behind the visible surface by at least the bridging tolerance, in front of infinity.
     back_dn = np.clip(back_dn, 0.25 * seed_dn, dn - params.weak)
-    color = inpainter.fill(image.astype(np.float32), context, synthesis | (bg_seed if clean else False))
-    if clean:
-        _decontaminate(image, color, bg_seed, dn, cut_r, cut_d)
+    color = inpainter.fill(image.astype(np.float32), context, synthesis)
     back_color = np.clip(np.rint(color), 0, 255).astype(np.uint8)
     return synthesis, back_dn, back_color
-
-
-def _decontaminate(
-    image: np.ndarray, background: np.ndarray, bg_seed: np.ndarray, dn: np.ndarray, cut_r: np.ndarray, cut_d: np.ndarray
-) -> None:
-    """Removes the foreground's share from the colour of background pixels along cuts, in place.
-
-    A background pixel next to a silhouette is a mix ``c = a f + (1 - a) b`` of
-    the foreground colour ``f`` across the cut and the true background ``b``.
-    With ``b~`` the background inpainted from context, ``a`` is the projection
-    of ``c - b~`` on ``f - b~`` (clipped to [0, 1]) and the pixel becomes
-    ``c - a (f - b~)``: unchanged where it does not lean towards the
-    foreground, the background estimate where it is all foreground.
-    """
-    h, w = dn.shape
-    fg_sum = np.zeros((h, w, 3), np.float32)
-    fg_n = np.zeros((h, w), np.float32)
-    img = image.astype(np.float32)
-    for cut, axis in ((cut_r, 1), (cut_d, 0)):
-        a, b = (np.s_[:, :-1], np.s_[:, 1:]) if axis == 1 else (np.s_[:-1, :], np.s_[1:, :])
-        b_nearer = dn[b] > dn[a]
-        for seed_side, fg_side, sel in ((a, b, cut & b_nearer), (b, a, cut & ~b_nearer)):
-            fg_sum[seed_side] += np.where(sel[..., None], img[fg_side], 0.0)
-            fg_n[seed_side] += sel
-    ys, xs = np.nonzero(bg_seed & (fg_n > 0))
-    c = img[ys, xs]
-    f = fg_sum[ys, xs] / fg_n[ys, xs, None]
-    bt = background[ys, xs]
-    fb = f - bt
-    alpha = np.clip(((c - bt) * fb).sum(1) / np.maximum((fb * fb).sum(1), 1.0), 0.0, 1.0)
-    image[ys, xs] = np.clip(np.rint(c - alpha[:, None] * fb), 0, 255).astype(np.uint8)
