@@ -135,17 +135,23 @@ class ClassicalInpainter:
             return out
         wt = cv2.GaussianBlur(known.astype(np.float32), (0, 0), self.sigma)
         low = cv2.GaussianBlur(color * known[..., None], (0, 0), self.sigma) / np.maximum(wt, 1e-6)[..., None]
-        dist, iy, ix = nearest_seed(known)
+        dist, labels = cv2.distanceTransformWithLabels(
+            (~known).astype(np.uint8), cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL
+        )
+        ky, kx = np.nonzero(known)
         hy, hx = np.nonzero(hole)
+        nearest = labels[hy, hx] - 1  # see nearest_seed: labels number the known pixels in raster order
         h, w = known.shape
-        qy = np.clip(2 * iy[hy, hx] - hy, 0, h - 1)
-        qx = np.clip(2 * ix[hy, hx] - hx, 0, w - 1)
+        qy = np.clip(2 * ky[nearest] - hy, 0, h - 1)
+        qx = np.clip(2 * kx[nearest] - hx, 0, w - 1)
         usable = known[qy, qx]
         ramp = np.clip((dist[hy, hx] - 1.0) / self.ramp_px, 0.0, 1.0) * usable
         detail = (color[qy, qx] - low[qy, qx]) * ramp[:, None]
         # Bounded by the context's own colours: texture never brings in a colour the background lacks.
-        ctx = color[known]
-        out[hy, hx] = np.clip(out[hy, hx] + detail, ctx.min(axis=0), ctx.max(axis=0))
+        mask = known.astype(np.uint8)
+        bounds = [cv2.minMaxLoc(np.ascontiguousarray(color[..., ch]), mask)[:2] for ch in range(color.shape[2])]
+        lo, hi = np.array(bounds, np.float32).T
+        out[hy, hx] = np.clip(out[hy, hx] + detail, lo, hi)
         return out
 
 
@@ -198,29 +204,31 @@ def push_pull_fill(values: np.ndarray, context: np.ndarray) -> np.ndarray:
     """
     squeeze = values.ndim == 2
     v = values[..., None] if squeeze else values
-    w = context.astype(np.float32)
-    levels_v = [v.astype(np.float32) * w[..., None]]
-    levels_w = [w]
-    while min(levels_w[-1].shape) > 1:
-        h, wd = levels_w[-1].shape
+    c = v.shape[2]
+    # Weighted values and their weight travel together as one (C + 1)-channel image.
+    level = np.empty(v.shape[:2] + (c + 1,), np.float32)
+    level[..., c] = context
+    np.multiply(v, level[..., c:], out=level[..., :c])
+    levels = [level]
+    while min(levels[-1].shape[:2]) > 1:
+        h, wd = levels[-1].shape[:2]
         size = (max(1, (wd + 1) // 2), max(1, (h + 1) // 2))
-        pv = cv2.resize(levels_v[-1], size, interpolation=cv2.INTER_AREA)
-        levels_v.append(pv.reshape(size[1], size[0], -1))
-        levels_w.append(cv2.resize(levels_w[-1], size, interpolation=cv2.INTER_AREA))
-    fill = levels_v[-1] / np.maximum(levels_w[-1], 1e-12)[..., None]
-    for lv, lw in zip(reversed(levels_v[:-1]), reversed(levels_w[:-1]), strict=True):
-        h, wd = lw.shape
-        up = cv2.resize(fill, (wd, h), interpolation=cv2.INTER_LINEAR).reshape(h, wd, -1)
-        mean = lv / np.maximum(lw, 1e-12)[..., None]
+        levels.append(cv2.resize(levels[-1], size, interpolation=cv2.INTER_AREA).reshape(size[1], size[0], c + 1))
+    top = levels[-1]
+    fill = top[..., :c] / np.maximum(top[..., c:], 1e-12)
+    for lev in reversed(levels[:-1]):
+        h, wd = lev.shape[:2]
+        up = cv2.resize(fill, (wd, h), interpolation=cv2.INTER_LINEAR).reshape(h, wd, c)
+        if lev is level:
+            break  # full resolution: a pixel is either context (kept) or takes the coarser fill
+        lw = lev[..., c:]
         # Confidence: a pixel fully covered by context keeps its own mean.
-        a = np.clip(lw * 4.0, 0.0, 1.0)[..., None]
-        fill = a * mean + (1.0 - a) * up
-    out = np.where(context[..., None], v, fill).astype(np.float32)
+        a = np.clip(lw * 4.0, 0.0, 1.0)
+        fill = a * (lev[..., :c] / np.maximum(lw, 1e-12)) + (1.0 - a) * up
+    else:
+        up = fill
+    out = np.where(context[..., None], v, up).astype(np.float32)
     return out[..., 0] if squeeze else out
-
-
-def _box(x: np.ndarray, r: int) -> np.ndarray:
-    return cv2.boxFilter(x, -1, (2 * r + 1, 2 * r + 1), normalize=False, borderType=cv2.BORDER_CONSTANT)
 
 
 def extrapolate_disparity(
@@ -230,6 +238,8 @@ def extrapolate_disparity(
     seed_x: np.ndarray,
     radius: int = 4,
     max_residual: float = np.inf,
+    where: np.ndarray | None = None,
+    seeds: np.ndarray | None = None,
 ) -> np.ndarray:
     """Continues the background surface from edge seeds by local plane fits.
 
@@ -239,7 +249,8 @@ def extrapolate_disparity(
     ``d(p) = d(s) + gx (px - sx) + gy (py - sy)``. Where the window has too
     little context to fix a plane, or the context is not planar (RMS residual of
     the fit above ``max_residual``, as on noisy sensor depth), the gradient is
-    zero: the background is continued at the seed's disparity.
+    zero: the background is continued at the seed's disparity. The fits are
+    solved once per seed (the pixels that are their own seed).
 
     Args:
         disparity: (H, W) float32 disparity (any positive scale).
@@ -248,39 +259,49 @@ def extrapolate_disparity(
         seed_x: (H, W) int column of each pixel's seed.
         radius: Half-size of the fitting window in pixels.
         max_residual: Largest RMS residual (disparity units) at which a fitted plane is trusted.
+        where: (H, W) bool, the pixels that need the plane; elsewhere the seed's
+            disparity is returned (None: everywhere).
+        seeds: (H, W) bool, the seed pixels, if known (None: the pixels that are their own seed).
 
     Returns:
         (H, W) float32 extrapolated disparity.
 
     """
     h, w = disparity.shape
-    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
-    wt = context.astype(np.float32)
-    d = disparity.astype(np.float32) * wt
-    # Centred coordinates keep the normal equations well conditioned.
-    xc = (xs - w / 2) * wt
-    yc = (ys - h / 2) * wt
-    s1, sx, sy = _box(wt, radius), _box(xc, radius), _box(yc, radius)
-    sxx, syy, sxy = _box(xc * (xs - w / 2), radius), _box(yc * (ys - h / 2), radius), _box(xc * (ys - h / 2), radius)
-    sd, sxd, syd = _box(d, radius), _box(xc * disparity, radius), _box(yc * disparity, radius)
-    sdd = _box(d * disparity, radius)
-    n = np.maximum(s1, 1e-6)
-    # Centred second moments (covariances) of the window's context pixels.
-    cxx = sxx - sx * sx / n
-    cyy = syy - sy * sy / n
-    cxy = sxy - sx * sy / n
-    cxd = sxd - sx * sd / n
-    cyd = syd - sy * sd / n
-    det = cxx * cyy - cxy * cxy
-    ok = (s1 >= 6) & (det > 1e-3 * np.maximum(cxx * cyy, 1e-6)) & (cxx > 0.5) & (cyy > 0.5)
-    safe = np.where(ok, det, 1.0)
-    gx = np.where(ok, (cyy * cxd - cxy * cyd) / safe, 0.0)
-    gy = np.where(ok, (cxx * cyd - cxy * cxd) / safe, 0.0)
-    # Least-squares residual: what the plane leaves of the disparity's variance.
-    residual = np.maximum(sdd - sd * sd / n - gx * cxd - gy * cyd, 0.0) / n
-    planar = residual <= max_residual**2
-    gx, gy = np.where(planar, gx, 0.0), np.where(planar, gy, 0.0)
-    sgx = gx[seed_y, seed_x]
-    sgy = gy[seed_y, seed_x]
-    base = disparity[seed_y, seed_x]
-    return (base + sgx * (xs - seed_x) + sgy * (ys - seed_y)).astype(np.float32)
+    if seeds is None:
+        seeds = (seed_y == np.arange(h, dtype=seed_y.dtype)[:, None]) & (seed_x == np.arange(w, dtype=seed_x.dtype))
+    sy, sx = np.nonzero(seeds)
+    gx = np.zeros((h, w), np.float32)
+    gy = np.zeros((h, w), np.float32)
+    if len(sy):
+        offsets = np.arange(-radius, radius + 1)
+        oy, ox = (o.ravel() for o in np.meshgrid(offsets, offsets, indexing="ij"))
+        py = sy[:, None] + oy[None, :]
+        px = sx[:, None] + ox[None, :]
+        inside = (py >= 0) & (py < h) & (px >= 0) & (px < w)
+        py, px = np.clip(py, 0, h - 1), np.clip(px, 0, w - 1)
+        m = (inside & context[py, px]).astype(np.float64)
+        d = disparity[py, px].astype(np.float64)
+        n = np.maximum(m.sum(1), 1e-6)
+        mx, my, md = (m * ox).sum(1) / n, (m * oy).sum(1) / n, (m * d).sum(1) / n
+        dx, dy, dd = ox[None, :] - mx[:, None], oy[None, :] - my[:, None], d - md[:, None]
+        # Centred second moments (covariances) of the window's context pixels.
+        cxx, cyy, cxy = (m * dx * dx).sum(1), (m * dy * dy).sum(1), (m * dx * dy).sum(1)
+        cxd, cyd, cdd = (m * dx * dd).sum(1), (m * dy * dd).sum(1), (m * dd * dd).sum(1)
+        det = cxx * cyy - cxy * cxy
+        ok = (m.sum(1) >= 6) & (det > 1e-3 * np.maximum(cxx * cyy, 1e-6)) & (cxx > 0.5) & (cyy > 0.5)
+        safe = np.where(ok, det, 1.0)
+        fx = np.where(ok, (cyy * cxd - cxy * cyd) / safe, 0.0)
+        fy = np.where(ok, (cxx * cyd - cxy * cxd) / safe, 0.0)
+        # Least-squares residual: what the plane leaves of the disparity's variance.
+        residual = np.maximum(cdd - fx * cxd - fy * cyd, 0.0) / n
+        planar = residual <= max_residual**2
+        gx[sy, sx] = np.where(planar, fx, 0.0)
+        gy[sy, sx] = np.where(planar, fy, 0.0)
+    out = disparity[seed_y, seed_x].astype(np.float32)
+    if where is None:
+        where = np.ones((h, w), bool)
+    ys, xs = np.nonzero(where)
+    ky, kx = seed_y[ys, xs], seed_x[ys, xs]
+    out[ys, xs] += gx[ky, kx] * (xs - kx) + gy[ky, kx] * (ys - ky)
+    return out

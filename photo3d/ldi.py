@@ -30,7 +30,6 @@ from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
-from scipy import ndimage
 
 from .camera import Intrinsics, Pose, unproject_depth
 from .errors import Photo3DError
@@ -255,7 +254,10 @@ def sharpen_depth_edges(
             median = values[np.arange(len(y)), pick]
             # Only a move across an edge is taken: within a surface the pixel keeps its own value.
             out[y, x] = np.where(np.abs(median - dn[y, x]) > accept, median, dn[y, x])
+        changed = bool(np.any(out[ys, xs] != dn[ys, xs]))
         dn = out
+        if not changed:
+            break
     return dn
 
 
@@ -289,8 +291,9 @@ def detect_discontinuities(dn: np.ndarray, params: LDIParams = LDIParams()) -> t
     candidates = (fg_jump > 0).astype(np.uint8)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(candidates, connectivity=8)
     min_px = params.min_edge_px or max(4, round(0.005 * max(h, w)))
-    strongest = ndimage.maximum(fg_jump, labels, index=np.arange(count)) if count > 1 else np.zeros(1)
-    keep = (np.asarray(strongest) > params.strong) & (stats[:, cv2.CC_STAT_AREA] >= min_px)
+    has_strong = np.zeros(count, bool)
+    has_strong[labels[fg_jump > params.strong]] = True
+    keep = has_strong & (stats[:, cv2.CC_STAT_AREA] >= min_px)
     keep[0] = False
     kept = keep[labels]
     fg_r = np.where(jr > 0, kept[:, 1:], kept[:, :-1])
@@ -311,8 +314,11 @@ def _excess_jump(jump: np.ndarray, axis: int) -> np.ndarray:
     pad[axis] = (2, 2)
     p = np.pad(jump, pad, mode="edge")
     take = (lambda i: p[:, i : i + n]) if axis == 1 else (lambda i: p[i : i + n, :])
-    nb = np.sort(np.stack([take(0), take(1), take(3), take(4)]), axis=0)
-    trend = 0.5 * (nb[1] + nb[2])
+    a, b, c, d = take(0), take(1), take(3), take(4)
+    # The median of four values: the mean of the two middle ones, i.e. (sum - min - max) / 2.
+    lo = np.minimum(np.minimum(a, b), np.minimum(c, d))
+    hi = np.maximum(np.maximum(a, b), np.maximum(c, d))
+    trend = 0.5 * (a + b + c + d - lo - hi)
     return np.abs(jump - trend).astype(np.float32)
 
 
@@ -419,14 +425,20 @@ def build_ldi(
     synthesis = np.zeros((h, w), bool)
     while len(layers) < max(1, params.max_layers) and (cut_r.any() or cut_d.any()):
         front = layers[-1]
+        # Work on the bounding box of the front layer's samples: back layers cover a fraction of the photo.
+        (y0, y1), (x0, x1) = _extent(front.valid)
+        box = (slice(y0, y1), slice(x0, x1))
+        sub = front.crop(box)
         syn, back_dn, back_color = _back_layer(
-            front.color, front.dn, front.valid, cut_r, cut_d, band, params, inpainter
+            sub.color, sub.dn, sub.valid, cut_r[y0:y1, x0 : x1 - 1], cut_d[y0 : y1 - 1, x0:x1], band, params, inpainter
         )
         if not syn.any():
             break
-        synthesis |= syn
-        layer, cut_r, cut_d = _stack_layer(front, syn, back_dn, back_color, len(layers) - 1, params)
-        layers.append(layer)
+        synthesis[box] |= syn
+        back, sub_r, sub_d = _stack_layer(sub, syn, back_dn, back_color, len(layers) - 1, params)
+        layers.append(_Layer.empty(h, w).paste(box, back))
+        cut_r, cut_d = np.zeros((h, w - 1), bool), np.zeros((h - 1, w), bool)
+        cut_r[y0:y1, x0 : x1 - 1], cut_d[y0 : y1 - 1, x0:x1] = sub_r, sub_d
     return LDI(
         color=np.stack([layer.color for layer in layers]),
         depth=np.stack(
@@ -439,6 +451,13 @@ def build_ldi(
         synthesis=synthesis,
         band_px=band,
     )
+
+
+def _extent(mask: np.ndarray) -> tuple[tuple[int, int], tuple[int, int]]:
+    """``((y0, y1), (x0, x1))``: the half-open bounding box of a non-empty mask."""
+    rows = np.flatnonzero(mask.any(axis=1))
+    cols = np.flatnonzero(mask.any(axis=0))
+    return (int(rows[0]), int(rows[-1]) + 1), (int(cols[0]), int(cols[-1]) + 1)
 
 
 @dataclass
@@ -454,6 +473,35 @@ class _Layer:
     @property
     def valid(self) -> np.ndarray:
         return self.dn > 0
+
+    @classmethod
+    def empty(cls, h: int, w: int) -> _Layer:
+        return cls(
+            np.zeros((h, w), np.float32),
+            np.zeros((h, w, 3), np.uint8),
+            np.full((h, w), -1, np.int8),
+            np.zeros((h, w - 1), bool),
+            np.zeros((h - 1, w), bool),
+        )
+
+    def crop(self, box: tuple[slice, slice]) -> _Layer:
+        """Views of the samples in ``box`` and of the links between them."""
+        ys, xs = box
+        return _Layer(
+            self.dn[box],
+            self.color[box],
+            self.alias[box],
+            self.link_r[ys, xs.start : xs.stop - 1],
+            self.link_d[ys.start : ys.stop - 1, xs],
+        )
+
+    def paste(self, box: tuple[slice, slice], part: _Layer) -> _Layer:
+        """Writes a cropped layer back at ``box``; returns self."""
+        ys, xs = box
+        self.dn[box], self.color[box], self.alias[box] = part.dn, part.color, part.alias
+        self.link_r[ys, xs.start : xs.stop - 1] = part.link_r
+        self.link_d[ys.start : ys.stop - 1, xs] = part.link_d
+        return self
 
 
 def _band_px(depth, cut_r, cut_d, intrinsics, poses, params) -> int:
@@ -537,7 +585,9 @@ def _back_layer(
     # the background is safe), then "in front" is judged against that plane,
     # so a slanted background is never mistaken for foreground.
     near_bg = valid & (dn <= seed_dn + params.weak) & (dist <= 2 * band)
-    back_dn = extrapolate_disparity(dn, near_bg, iy, ix, max_residual=0.1 * params.weak)
+    back_dn = extrapolate_disparity(
+        dn, near_bg, iy, ix, max_residual=0.1 * params.weak, where=dist <= 2 * band, seeds=bg_seed
+    )
     in_front = valid & (dn > back_dn + params.weak)
     synthesis = in_front & (dist <= band)
     context = valid & ~in_front & (dist <= 2 * band) & ~bg_seed

@@ -97,44 +97,47 @@ def mesh_from_ldi(ldi: LDI, grow_silhouettes: bool = True) -> Mesh:
     """
     num_layers, h, w = ldi.depth.shape
     xn, yn = pixel_rays(ldi.intrinsics)
-    valid = ldi.valid
-    own = valid & (ldi.alias < 0)
-    vid = np.full((num_layers, h, w), -1, np.int64)
-    vid[own] = np.arange(int(own.sum()))
+    own = ldi.valid & (ldi.alias < 0)
+    index = np.flatnonzero(own)  # vertex order: layer by layer, row-major
+    vid = np.full((num_layers, h, w), -1, np.int32)
+    vid.reshape(-1)[index] = np.arange(len(index), dtype=np.int32)
     for k in range(1, num_layers):
-        alias = ldi.alias[k]
-        for j in range(k):
-            sel = alias == j
-            vid[k][sel] = vid[j][sel]
-    z = ldi.depth[own]
-    ys, xs = np.nonzero(own.reshape(num_layers * h, w))
-    ys = ys % h
+        ay, ax = np.nonzero(ldi.alias[k] >= 0)
+        vid[k, ay, ax] = vid[ldi.alias[k, ay, ax], ay, ax]
+    layers = (index // (h * w)).astype(np.int8)
+    pixel = index % (h * w)
+    px, py = xn.reshape(-1)[pixel], yn.reshape(-1)[pixel]
     if grow_silhouettes:
         # Layer 0 comes first in the vertex order: its silhouette vertices move out to their pixel's edge.
         dx, dy = silhouette_offsets(ldi)
-        n0 = int(own[0].sum())
-        ox = np.zeros(len(z), np.float32)
-        oy = np.zeros(len(z), np.float32)
-        ox[:n0] = dx[own[0]]
-        oy[:n0] = dy[own[0]]
+        n0 = int(np.count_nonzero(layers == 0))
         k = ldi.intrinsics
-        px = xn[ys, xs] + ox / np.float32(k.fx)
-        py = yn[ys, xs] + oy / np.float32(k.fy)
-    else:
-        px, py = xn[ys, xs], yn[ys, xs]
-    vertices = np.stack([px * z, py * z, z], axis=1).astype(np.float32)
-    colors = ldi.color[own]
-    layers = np.broadcast_to(np.arange(num_layers, dtype=np.int8)[:, None, None], own.shape)[own]
+        px[:n0] += dx.reshape(-1)[pixel[:n0]] / np.float32(k.fx)
+        py[:n0] += dy.reshape(-1)[pixel[:n0]] / np.float32(k.fy)
+    z = ldi.depth.reshape(-1)[index]
+    vertices = np.empty((len(index), 3), np.float32)
+    vertices[:, 0] = px * z
+    vertices[:, 1] = py * z
+    vertices[:, 2] = z
+    colors = ldi.color.reshape(-1, 3)[index]
     faces = []
     for k in range(num_layers):
-        corner_ids = (vid[k][:-1, :-1], vid[k][:-1, 1:], vid[k][1:, :-1], vid[k][1:, 1:])
-        corner_own = (own[k][:-1, :-1], own[k][:-1, 1:], own[k][1:, :-1], own[k][1:, 1:])
-        for mask, (c0, c1, c2) in _quad_triangles(ldi.link_right[k], ldi.link_down[k]):
+        ids = vid[k].reshape(-1)
+        own_k = own[k].reshape(-1)
+        for mask, corners in _quad_triangles(ldi.link_right[k], ldi.link_down[k]):
+            qy, qx = np.nonzero(mask)
+            top_left = qy * w + qx
+            # Corner c of a quad at linear index i: i, i + 1, i + w, i + w + 1.
+            at = [top_left + (c % 2) + (c // 2) * w for c in corners]
             if k > 0:
-                mask = mask & (corner_own[c0] | corner_own[c1] | corner_own[c2])
-            faces.append(np.stack([corner_ids[c0][mask], corner_ids[c1][mask], corner_ids[c2][mask]], axis=1))
-    faces_arr = np.concatenate(faces).astype(np.int32) if faces else np.zeros((0, 3), np.int32)
-    return Mesh(vertices=vertices, colors=np.ascontiguousarray(colors), faces=faces_arr, layers=layers.copy())
+                keep = own_k[at[0]] | own_k[at[1]] | own_k[at[2]]
+                at = [a[keep] for a in at]
+            tri = np.empty((len(at[0]), 3), np.int32)
+            for col, a in enumerate(at):
+                tri[:, col] = ids[a]
+            faces.append(tri)
+    faces_arr = np.concatenate(faces) if faces else np.zeros((0, 3), np.int32)
+    return Mesh(vertices=vertices, colors=colors, faces=faces_arr, layers=layers)
 
 
 def silhouette_offsets(ldi: LDI) -> tuple[np.ndarray, np.ndarray]:
