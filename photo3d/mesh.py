@@ -47,13 +47,16 @@ class Mesh:
         return int(self.faces.shape[0])
 
 
-def _quad_triangles(link_r: np.ndarray, link_d: np.ndarray) -> list[tuple[np.ndarray, tuple[int, int, int]]]:
+def _quad_triangles(
+    link_r: np.ndarray, link_d: np.ndarray
+) -> list[tuple[np.ndarray, tuple[tuple[int, int, int], ...]]]:
     """Which triangles each pixel quad gets, from its four links.
 
     Corners are numbered 0 = top-left, 1 = top-right, 2 = bottom-left,
     3 = bottom-right. A triangle is made only from corners joined by links
     along the quad's sides, so none spans a cut. Returns ``(mask (H-1, W-1),
-    corners)`` pairs; corners are ordered so the normal points at the camera.
+    triangles)`` pairs, the masks disjoint; each triangle's corners are ordered
+    so its normal points at the camera.
     """
     top, bottom = link_r[:-1, :], link_r[1:, :]
     left, right = link_d[:, :-1], link_d[:, 1:]
@@ -61,10 +64,11 @@ def _quad_triangles(link_r: np.ndarray, link_d: np.ndarray) -> list[tuple[np.nda
     b = left & bottom
     full = a & b
     return [
-        (a, (0, 3, 1)),
-        (b, (0, 2, 3)),
-        (top & left & ~full & ~b, (0, 2, 1)),
-        (right & bottom & ~full & ~a, (1, 2, 3)),
+        (full, ((0, 3, 1), (0, 2, 3))),
+        (a & ~b, ((0, 3, 1),)),
+        (b & ~a, ((0, 2, 3),)),
+        (top & left & ~a & ~b, ((0, 2, 1),)),
+        (right & bottom & ~a & ~b, ((1, 2, 3),)),
     ]
 
 
@@ -124,18 +128,20 @@ def mesh_from_ldi(ldi: LDI, grow_silhouettes: bool = True) -> Mesh:
     for k in range(num_layers):
         ids = vid[k].reshape(-1)
         own_k = own[k].reshape(-1)
-        for mask, corners in _quad_triangles(ldi.link_right[k], ldi.link_down[k]):
-            qy, qx = np.nonzero(mask)
-            top_left = qy * w + qx
-            # Corner c of a quad at linear index i: i, i + 1, i + w, i + w + 1.
-            at = [top_left + (c % 2) + (c // 2) * w for c in corners]
-            if k > 0:
-                keep = own_k[at[0]] | own_k[at[1]] | own_k[at[2]]
-                at = [a[keep] for a in at]
-            tri = np.empty((len(at[0]), 3), np.int32)
-            for col, a in enumerate(at):
-                tri[:, col] = ids[a]
-            faces.append(tri)
+        for mask, triangles in _quad_triangles(ldi.link_right[k], ldi.link_down[k]):
+            top_left = np.flatnonzero(mask).astype(np.int32)
+            top_left += top_left // (w - 1)  # quad index (row-major over (H-1) x (W-1)) -> its top-left pixel
+            for corners in triangles:
+                tri = np.empty((len(top_left), 3), np.int32)
+                for col, c in enumerate(corners):
+                    # Corner c of the quad at pixel i: i, i + 1, i + w, i + w + 1.
+                    np.add(top_left, (c % 2) + (c // 2) * w, out=tri[:, col])
+                if k > 0:
+                    # Pixel indices -> vertex ids; a triangle of seam copies only would duplicate the front layer.
+                    tri = tri[own_k[tri[:, 0]] | own_k[tri[:, 1]] | own_k[tri[:, 2]]]
+                    tri = ids[tri]
+                # Layer 0 is full and owns every sample: its vertex ids are its pixel indices.
+                faces.append(tri)
     faces_arr = np.concatenate(faces) if faces else np.zeros((0, 3), np.int32)
     return Mesh(vertices=vertices, colors=colors, faces=faces_arr, layers=layers)
 
@@ -158,10 +164,12 @@ def silhouette_offsets(ldi: LDI) -> tuple[np.ndarray, np.ndarray]:
     cut_r, cut_d = ldi.cuts
     dx = np.zeros(d.shape, np.float32)
     dy = np.zeros(d.shape, np.float32)
-    right_nearer = d[:, 1:] < d[:, :-1]
-    lower_nearer = d[1:, :] < d[:-1, :]
-    dx[:, :-1] += 0.5 * (cut_r & ~right_nearer)
-    dx[:, 1:] -= 0.5 * (cut_r & right_nearer)
-    dy[:-1, :] += 0.5 * (cut_d & ~lower_nearer)
-    dy[1:, :] -= 0.5 * (cut_d & lower_nearer)
-    return np.clip(dx, -0.5, 0.5), np.clip(dy, -0.5, 0.5)
+    y, x = np.nonzero(cut_r)
+    left_nearer = d[y, x] < d[y, x + 1]
+    dx[y[left_nearer], x[left_nearer]] += 0.5
+    dx[y[~left_nearer], x[~left_nearer] + 1] -= 0.5
+    y, x = np.nonzero(cut_d)
+    upper_nearer = d[y, x] < d[y + 1, x]
+    dy[y[upper_nearer], x[upper_nearer]] += 0.5
+    dy[y[~upper_nearer] + 1, x[~upper_nearer]] -= 0.5
+    return dx, dy
