@@ -227,7 +227,8 @@ def push_pull_fill(values: np.ndarray, context: np.ndarray) -> np.ndarray:
         fill = a * (lev[..., :c] / np.maximum(lw, 1e-12)) + (1.0 - a) * up
     else:
         up = fill
-    out = np.where(context[..., None], v, up).astype(np.float32)
+    out = up if up.dtype == np.float32 else up.astype(np.float32)
+    np.copyto(out, v, where=context[..., None])
     return out[..., 0] if squeeze else out
 
 
@@ -303,5 +304,7 @@ def extrapolate_disparity(
         where = np.ones((h, w), bool)
     ys, xs = np.nonzero(where)
     ky, kx = seed_y[ys, xs], seed_x[ys, xs]
-    out[ys, xs] += gx[ky, kx] * (xs - kx) + gy[ky, kx] * (ys - ky)
+    step = gx[ky, kx] * (xs - kx).astype(np.float32)
+    step += gy[ky, kx] * (ys - ky).astype(np.float32)
+    out[ys, xs] += step
     return out
