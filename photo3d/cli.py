@@ -200,12 +200,23 @@ def render(
         str, typer.Option(help="cover: fill the frame, zoom just enough to hide the photo's edge; none: source camera.")
     ] = "cover",
     crf: Annotated[int, typer.Option(help="Video quality (lower is better).")] = 18,
+    inpainter: Annotated[
+        str,
+        typer.Option(
+            help="What fills the hidden background: classical (smooth fill plus texture), smooth, "
+            "or a TorchScript inpainting network file such as LaMa's big-lama.pt (runs on --device)."
+        ),
+    ] = "classical",
+    layers: Annotated[
+        int, typer.Option(min=1, max=8, help="Most LDI layers, the photo's own included (1 = no inpainting).")
+    ] = 4,
 ) -> None:
     """Render a parallax video (and optionally a PLY mesh) from a photo.
 
     Depth comes from --depth, else from the photo itself (Google Lens Blur JPEG, Apple portrait HEIC),
     else from a depth model (Depth Anything V2 Small by default; weights download on first use).
     """
+    from .ldi import LDIParams
     from .pipeline import RenderSettings
 
     depth_settings = _depth_settings(
@@ -229,6 +240,9 @@ def render(
         ssaa=ssaa,
         framing=framing,
         crf=crf,
+        ldi=LDIParams(max_layers=layers),
+        inpainter=inpainter,
+        device=device,
     )
     if out is None:
         out = Path(f"{image.stem}_{Path(trajectory).stem}.mp4")
@@ -236,6 +250,9 @@ def render(
 
 
 def _run_render(image, depth_settings, fov, focal_px, settings, out, ply) -> None:
+    from dataclasses import replace
+
+    from .inpaint import make_inpainter
     from .outputs import check_writable
     from .pipeline import load_scene, render_photo
     from .progress import frame_progress
@@ -244,8 +261,9 @@ def _run_render(image, depth_settings, fov, focal_px, settings, out, ply) -> Non
     for target in (out, ply):  # fail before the (possibly long) depth estimation
         if target is not None:
             check_writable(Path(target))
-    load_trajectory(settings.trajectory)  # bad trajectories and frame counts fail before depth estimation
+    load_trajectory(settings.trajectory)  # bad trajectories, frame counts and inpainters fail before depth estimation
     settings.num_frames()
+    settings = replace(settings, inpainter=make_inpainter(settings.inpainter, settings.device))
     scene = load_scene(image, depth_settings, fov, focal_px)
     with frame_progress(disable=_state["quiet"]) as progress:
         report = render_photo(

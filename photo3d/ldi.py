@@ -594,6 +594,48 @@ def _back_layer(
     context &= ~cv2.dilate(synthesis.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
     # Behind the visible surface by at least the bridging tolerance, in front of infinity.
     back_dn = np.clip(back_dn, 0.25 * seed_dn, dn - params.weak)
-    color = inpainter.fill(image.astype(np.float32), context, synthesis)
+    color = _fill_by_surface(image, dn, seed_dn, context, synthesis, params, inpainter)
     back_color = np.clip(np.rint(color), 0, 255).astype(np.uint8)
     return synthesis, back_dn, back_color
+
+
+def _fill_by_surface(
+    image: np.ndarray,
+    dn: np.ndarray,
+    seed_dn: np.ndarray,
+    context: np.ndarray,
+    synthesis: np.ndarray,
+    params: LDIParams,
+    inpainter: Inpainter,
+    max_groups: int = 4,
+) -> np.ndarray:
+    """Inpaints the synthesis region surface by surface.
+
+    Synthesis pixels are grouped by the disparity of the background they
+    continue (their seed's), split where the seeds' disparities leave a gap
+    above ``strong`` (at most ``max_groups`` groups, at the widest gaps). Each
+    group is filled only from context at its own depth, so the hidden part of
+    a middle surface never takes the colour of the wall behind it.
+    """
+    out = image.astype(np.float32)
+    values = seed_dn[synthesis]
+    if values.size == 0:
+        return out
+    levels = np.unique(np.round(values / params.weak)) * params.weak
+    gaps = np.diff(levels)
+    cut_at = np.sort(np.argsort(gaps)[::-1][: max_groups - 1])
+    cut_at = cut_at[gaps[cut_at] > params.strong]
+    starts = np.concatenate([[levels[0]], levels[cut_at + 1]])
+    ends = np.concatenate([levels[cut_at], [levels[-1]]])
+    half = 0.5 * params.weak
+    for lo, hi in zip(starts, ends, strict=True):
+        hole = synthesis & (seed_dn >= lo - half) & (seed_dn <= hi + half)
+        near = context & (dn >= lo - params.strong) & (dn <= hi + params.strong)
+        known = near if near.any() else context
+        if not hole.any():
+            continue
+        (y0, y1), (x0, x1) = _extent(hole | known)
+        box = np.s_[y0:y1, x0:x1]
+        filled = inpainter.fill(out[box], known[box], hole[box])
+        out[box][hole[box]] = filled[hole[box]]
+    return out

@@ -22,6 +22,7 @@ from .depth import DepthOptions
 from .errors import Photo3DError
 from .estimate import DEFAULT_FAR, DEFAULT_NEAR
 from .framing import FRAMINGS, base_output_intrinsics, edge_zoom
+from .inpaint import Inpainter, make_inpainter
 from .ldi import LDI, LDIParams, build_ldi
 from .mesh import Mesh, mesh_from_ldi
 from .trajectory import load_trajectory, scene_scale, trajectory_cameras
@@ -77,6 +78,10 @@ class RenderSettings:
             ``"none"``: the source camera's focal length and pixel grid, nothing added.
         crf: Video quality for H.264/VP9 (lower is better; 18 is visually lossless).
         ldi: LDI construction settings.
+        inpainter: Colour inpainter of the back layers: ``"classical"`` (smooth fill plus texture),
+            ``"smooth"``, the path of a TorchScript network (e.g. LaMa's ``big-lama.pt``), or an
+            :class:`~photo3d.inpaint.Inpainter` (see :func:`~photo3d.inpaint.make_inpainter`).
+        device: Torch device of a learned inpainter (None: CUDA, then MPS, then CPU).
 
     """
 
@@ -89,6 +94,8 @@ class RenderSettings:
     framing: str = "cover"
     crf: int = 18
     ldi: LDIParams = field(default_factory=LDIParams)
+    inpainter: str | Inpainter = "classical"
+    device: str | None = None
 
     def num_frames(self) -> int:
         """Number of frames to render (at least 1)."""
@@ -387,16 +394,25 @@ def plan_cameras(scene: Scene, settings: RenderSettings) -> list[tuple[Pose, Int
     return trajectory_cameras(traj, settings.num_frames(), base, scene_scale(scene.depth))
 
 
-def build_3d_photo(scene: Scene, poses: list[Pose] | None = None, params: LDIParams = LDIParams()) -> tuple[LDI, Mesh]:
+def build_3d_photo(
+    scene: Scene,
+    poses: list[Pose] | None = None,
+    params: LDIParams = LDIParams(),
+    inpainter: str | Inpainter | None = None,
+) -> tuple[LDI, Mesh]:
     """Lifts a scene into an LDI and triangulates it.
 
     Args:
         scene: Photo, depth and camera.
         poses: The trajectory's poses, which size the back layers.
         params: LDI settings.
+        inpainter: Colour inpainter or its name/path (see :func:`~photo3d.inpaint.make_inpainter`).
+
+    Raises:
+        Photo3DError: If the inpainter cannot be made.
 
     """
-    ldi = build_ldi(scene.image, scene.depth, scene.intrinsics, poses, params)
+    ldi = build_ldi(scene.image, scene.depth, scene.intrinsics, poses, params, make_inpainter(inpainter))
     return ldi, mesh_from_ldi(ldi)
 
 
@@ -475,7 +491,8 @@ def render_photo(
     report = RenderReport()
     cameras = plan_cameras(scene, settings)
     t0 = time.perf_counter()
-    ldi, mesh = build_3d_photo(scene, [p for p, _ in cameras], settings.ldi)
+    inpainter = make_inpainter(settings.inpainter, settings.device)
+    ldi, mesh = build_3d_photo(scene, [p for p, _ in cameras], settings.ldi, inpainter)
     report.timings["ldi_mesh"] = time.perf_counter() - t0
     report.layers, report.band_px = ldi.num_layers, ldi.band_px
     report.vertices, report.faces = mesh.num_vertices, mesh.num_faces

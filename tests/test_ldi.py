@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
 from photo3d.camera import Intrinsics, Pose
-from photo3d.ldi import EMPTY_DEPTH, LDIParams, band_for_cameras, build_ldi, detect_discontinuities
-from photo3d.mesh import mesh_from_ldi
+from photo3d.ldi import (
+    EMPTY_DEPTH,
+    LDIParams,
+    band_for_cameras,
+    build_ldi,
+    detect_discontinuities,
+    sharpen_depth_edges,
+)
+from photo3d.mesh import mesh_from_ldi, silhouette_offsets
 from photo3d.render import Renderer
 
 H, W = 96, 128
@@ -156,3 +164,111 @@ def test_moving_camera_opens_no_hole_at_the_step(gl):
             assert not magenta.any(), f"hole pixels at {np.argwhere(magenta)[:5]}"
     finally:
         r.release()
+
+
+# --- multi-layer LDI, depth-edge filter, silhouettes ------------------------------------------------------------------
+
+Z_MID = 3.5
+
+
+def nested_scene():
+    """Wall (blue, Z_BG) behind a green rectangle (Z_MID) whose right edge a red square (Z_FG) covers."""
+    rng = np.random.default_rng(1)
+    image = np.zeros((H, W, 3), np.uint8)
+    image[..., 2] = rng.integers(120, 200, (H, W))
+    depth = np.full((H, W), Z_BG, np.float32)
+    depth[20:80, 10:70] = Z_MID
+    image[20:80, 10:70] = (0, 160, 0)
+    depth[35:65, 55:95] = Z_FG
+    image[35:65, 55:95] = (255, 0, 0)
+    return image, depth, Intrinsics.from_fov(W, H)
+
+
+def test_nested_occluders_get_a_layer_each():
+    """Behind the square: the rectangle continued, and behind that the wall; planes stay planes, colours theirs."""
+    image, depth, k = nested_scene()
+    ldi = build_ldi(image, depth, k, params=LDIParams(band_px=12))
+    assert ldi.num_layers >= 3
+    under = np.zeros((H, W), bool)
+    under[40:60, 58:66] = True  # under the square, near its left edge: the rectangle continued
+    assert np.allclose(ldi.depth[1][under], Z_MID, rtol=1e-4)
+    assert (ldi.color[1][under][:, 1] > 100).all() and (ldi.color[1][under][:, 0] == 0).all()
+    # Samples of the layers behind that are their own (not seam copies of the layer in front).
+    own = [ldi.valid[j] & (ldi.alias[j] < 0) for j in range(2, ldi.num_layers)]
+    z = np.concatenate([ldi.depth[j][m] for j, m in enumerate(own, start=2)])
+    c = np.concatenate([ldi.color[j][m] for j, m in enumerate(own, start=2)])
+    assert len(z) > 20
+    assert np.allclose(z, Z_BG, rtol=1e-4)  # the third layer continues the wall
+    assert (c[:, 0] == 0).all() and (c[:, 1] == 0).all()  # with the wall's colour only: no red, no green
+
+
+def test_max_layers_bounds_the_stack():
+    image, depth, k = nested_scene()
+    assert build_ldi(image, depth, k, params=LDIParams(band_px=12, max_layers=2)).num_layers == 2
+    assert build_ldi(image, depth, k, params=LDIParams(band_px=12, max_layers=1)).num_layers == 1
+
+
+def soft_step(sigma: float = 1.5):
+    """A disparity step blurred over a few pixels (as depth networks give), with a sharp colour edge at x = 60."""
+    dn = np.full((40, 120), 0.4, np.float32)
+    dn[:, 60:] = 1.0
+    soft = cv2.GaussianBlur(dn, (0, 0), sigma)
+    image = np.zeros((40, 120, 3), np.uint8)
+    image[:, :60] = (30, 90, 200)
+    image[:, 60:] = (220, 60, 40)
+    return dn, soft, image
+
+
+def test_depth_edge_filter_turns_a_soft_edge_into_the_colour_step():
+    sharp, soft, image = soft_step()
+    out = sharpen_depth_edges(soft, image, radius=2, iterations=2)
+    for before, after in ((soft, 0.4), (out, 0.75)):
+        jumps = np.diff(before[5:-5], axis=1)
+        # The largest jump of every row lies on the colour edge (between x = 59 and 60) ...
+        assert (jumps.argmax(axis=1) == 59).all()
+        # ... and, filtered, it carries at least 75 % of the step (blurred: under 40 %).
+        share = jumps.max(axis=1) / 0.6
+        assert (share >= after).all() if after > 0.5 else (share < after).all()
+
+
+def test_depth_edge_filter_leaves_planes_and_sharp_edges_alone():
+    sharp, _, image = soft_step()
+    np.testing.assert_array_equal(sharpen_depth_edges(sharp, image), sharp)
+    ys, xs = np.mgrid[0:40, 0:120].astype(np.float32)
+    slant = (0.2 + 0.006 * xs + 0.004 * ys).astype(np.float32)
+    noisy = np.random.default_rng(0).integers(0, 255, (40, 120, 3)).astype(np.uint8)
+    np.testing.assert_array_equal(sharpen_depth_edges(slant, noisy), slant)
+
+
+def test_silhouette_vertices_sit_on_the_pixel_edge():
+    image, depth, k = step_scene()
+    ldi = build_ldi(image, depth, k, params=LDIParams(band_px=8))
+    dx, dy = silhouette_offsets(ldi)
+    assert (dx[40:60, 40] == -0.5).all() and (dx[40:60, 89] == 0.5).all()
+    assert (dy[30, 45:85] == -0.5).all() and (dy[69, 45:85] == 0.5).all()
+    assert dx[40:60, 41:89].sum() == 0 and dx[:, :39].sum() == 0  # interior and background stay at their centres
+    mesh = mesh_from_ldi(ldi)
+    fg = mesh.vertices[(mesh.layers == 0) & np.isclose(mesh.vertices[:, 2], Z_FG)]
+    u = fg[:, 0] / fg[:, 2] * k.fx + k.cx
+    assert u.min() == pytest.approx(40.0, abs=1e-4) and u.max() == pytest.approx(90.0, abs=1e-4)  # pixel edges
+
+
+@pytest.mark.gl
+@pytest.mark.parametrize("grow", [True, False])
+def test_foreground_keeps_its_full_width_when_the_camera_moves(gl, grow):
+    """The red square is 50 px wide; seen from a moved camera it must still cover 50 px of every row."""
+    image, depth, k = step_scene(fg_color=(255, 0, 0))
+    tx = 0.2
+    ldi = build_ldi(image, depth, k, poses=[Pose.translation(tx, 0, 0)])
+    r = Renderer(W, H, 1, fill_holes=False, context=gl)
+    try:
+        r.upload(mesh_from_ldi(ldi, grow_silhouettes=grow))
+        out = r.render(Pose.translation(tx, 0, 0), k)
+    finally:
+        r.release()
+    red = (out[..., 0] > 200) & (out[..., 1] < 30)
+    widths = red[35:65].sum(axis=1)
+    if grow:
+        assert (widths == 50).all(), widths
+    else:
+        assert (widths == 49).all(), widths  # half a pixel lost on either side
