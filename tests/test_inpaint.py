@@ -1,0 +1,133 @@
+"""Inpainters of back layers: context only, planes continued, texture where holes are wide, user choice."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from photo3d.errors import Photo3DError
+from photo3d.inpaint import (
+    ClassicalInpainter,
+    Inpainter,
+    extrapolate_disparity,
+    make_inpainter,
+    nearest_seed,
+    push_pull_fill,
+)
+
+
+def stripes(h: int = 64, w: int = 96, period: int = 6) -> np.ndarray:
+    """Horizontal stripes (rows alternate every period / 2), float32 0-255, (h, w, 3)."""
+    rows = ((np.arange(h) // (period // 2)) % 2).astype(np.float32)
+    img = np.empty((h, w, 3), np.float32)
+    img[...] = (60.0 + 120.0 * rows)[:, None, None]
+    img[..., 2] = 90.0
+    return img
+
+
+def hole_right_of(x0: int, h: int = 64, w: int = 96) -> tuple[np.ndarray, np.ndarray]:
+    """Known: columns < x0 - 2; hole: columns x0..w-1 (a 2-column gap of neither in between)."""
+    known = np.zeros((h, w), bool)
+    hole = np.zeros((h, w), bool)
+    known[:, : x0 - 2] = True
+    hole[:, x0:] = True
+    return known, hole
+
+
+@pytest.mark.parametrize("inpainter", [ClassicalInpainter(), ClassicalInpainter(texture=False)])
+def test_fill_reads_context_only(inpainter):
+    rng = np.random.default_rng(0)
+    color = rng.uniform(0, 255, (64, 96, 3)).astype(np.float32)
+    known, hole = hole_right_of(40)
+    a = inpainter.fill(color, known, hole)
+    other = color.copy()
+    other[~known] = rng.uniform(0, 255, (int((~known).sum()), 3))  # everything that is not context changes
+    b = inpainter.fill(other, known, hole)
+    np.testing.assert_array_equal(a[hole], b[hole])
+    np.testing.assert_array_equal(a[known], color[known])
+    assert np.isfinite(a[hole]).all() and a[hole].min() >= 0 and a[hole].max() <= 255
+
+
+def test_texture_continues_stripes_that_cross_the_boundary():
+    """Stripes running into a wide hole keep running; the smooth fill blurs them to their mean."""
+    color = stripes()
+    known, hole = hole_right_of(40)
+    textured = ClassicalInpainter().fill(color, known, hole)
+    smooth = ClassicalInpainter(texture=False).fill(color, known, hole)
+    far = np.zeros_like(hole)
+    far[:, 50:80] = True  # more than ramp_px into the hole, where the texture is fully on
+    err_textured = np.abs(textured - color)[far].mean()
+    err_smooth = np.abs(smooth - color)[far].mean()
+    assert err_textured < 0.25 * err_smooth, (err_textured, err_smooth)
+    # The grain of the context: the textured fill varies as much as the stripes do.
+    assert textured[far][:, 0].std() > 0.8 * color[known][:, 0].std()
+    assert smooth[far][:, 0].std() < 0.5 * color[known][:, 0].std()
+
+
+def test_texture_never_leaves_the_context_colours():
+    color = stripes()
+    color[..., 1] = 0.0  # no green in the context ...
+    known, hole = hole_right_of(40)
+    color[hole] = (255.0, 255.0, 255.0)  # ... and a white foreground in the hole
+    out = ClassicalInpainter().fill(color, known, hole)
+    assert out[hole][:, 1].max() == 0.0
+    assert out[hole][:, 0].min() >= 60.0 and out[hole][:, 0].max() <= 180.0
+
+
+def test_push_pull_reproduces_constants_and_context():
+    values = np.full((33, 47, 3), 77.0, np.float32)
+    context = np.zeros((33, 47), bool)
+    context[5:9, 30:40] = True
+    values[~context] = 0.0
+    out = push_pull_fill(values, context)
+    np.testing.assert_allclose(out, 77.0, atol=1e-3)
+    assert push_pull_fill(values[..., 0], context).shape == (33, 47)
+
+
+def test_nearest_seed_positions_and_distances():
+    seeds = np.zeros((20, 30), bool)
+    seeds[3, 4] = seeds[15, 25] = True
+    dist, iy, ix = nearest_seed(seeds)
+    assert (iy[:8, :10] == 3).all() and (ix[:8, :10] == 4).all()
+    assert (iy[12:, 20:] == 15).all() and (ix[12:, 20:] == 25).all()
+    assert dist[3, 4] == 0 and dist[3, 9] == pytest.approx(5.0, abs=0.1)
+    with pytest.raises(ValueError):
+        nearest_seed(np.zeros((4, 4), bool))
+
+
+def test_plane_fits_continue_a_slanted_plane_and_fall_back_on_noise():
+    h, w = 40, 60
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    plane = (0.3 + 0.002 * xs - 0.001 * ys).astype(np.float32)
+    context = xs < 20
+    seeds = np.zeros((h, w), bool)
+    seeds[:, 19] = True
+    _, sy, sx = nearest_seed(seeds)
+    got = extrapolate_disparity(plane, context, sy, sx)
+    np.testing.assert_allclose(got[:, 20:], plane[:, 20:], atol=1e-5)
+    noisy = plane + np.random.default_rng(0).normal(0, 0.01, plane.shape).astype(np.float32)
+    flat = extrapolate_disparity(noisy, context, sy, sx, max_residual=0.001)
+    np.testing.assert_allclose(flat[:, 40], noisy[:, 19], atol=1e-6)  # not planar: continued at the seed's value
+
+
+def test_make_inpainter_choices(tmp_path):
+    assert make_inpainter(None).name == "classical"
+    assert make_inpainter("smooth").name == "smooth"
+    mine = ClassicalInpainter(sigma=3.0)
+    assert make_inpainter(mine) is mine and isinstance(mine, Inpainter)
+    with pytest.raises(Photo3DError, match="--inpainter"):
+        make_inpainter(str(tmp_path / "missing.pt"))
+
+
+def test_make_inpainter_loads_a_torchscript_network(tmp_path):
+    pytest.importorskip("torch")
+    from photo3d.testing import save_random_inpainter
+
+    path = save_random_inpainter(tmp_path / "lama.pt")
+    net = make_inpainter(str(path), device="cpu")
+    assert net.name == "torchscript:lama.pt"
+    color = stripes()
+    known, hole = hole_right_of(40)
+    out = net.fill(color, known, hole)
+    np.testing.assert_array_equal(out[known], color[known])
+    assert np.isfinite(out[hole]).all()
