@@ -6,7 +6,8 @@ The public API, stage by stage (each takes and returns plain arrays and small da
   with :class:`DepthSettings`
 * depth estimation: :class:`DepthEstimator`
 * camera: :class:`Intrinsics`, :class:`Pose`
-* LDI: :func:`build_ldi`, :class:`LDI`, :class:`LDIParams`
+* LDI: :func:`build_ldi`, :class:`LDI`, :class:`LDIParams`; inpainters: :func:`make_inpainter`,
+  :class:`ClassicalInpainter`, the :class:`Inpainter` protocol
 * mesh: :func:`mesh_from_ldi`, :class:`Mesh`
 * trajectories: :func:`load_trajectory`, :func:`trajectory_cameras`
 * rendering: :class:`Renderer`
@@ -34,6 +35,9 @@ _EXPORTS = {
     "LDI": "ldi",
     "LDIParams": "ldi",
     "build_ldi": "ldi",
+    "Inpainter": "inpaint",
+    "ClassicalInpainter": "inpaint",
+    "make_inpainter": "inpaint",
     "Mesh": "mesh",
     "mesh_from_ldi": "mesh",
     "load_trajectory": "trajectory",
