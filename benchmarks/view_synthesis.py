@@ -77,7 +77,7 @@ METHODS = ("stretch", "warp+telea", "previous", "photo3d")
 REGIONS = ("all", "visible", "disoccluded")
 
 
-# --- cases -------------------------------------------------------------------------------------------------------------
+# --- cases ---
 
 
 def synthetic_cases(width: int, height: int, quick: bool) -> list[Case]:
@@ -118,7 +118,7 @@ def synthetic_cases(width: int, height: int, quick: bool) -> list[Case]:
     return cases
 
 
-# --- methods -----------------------------------------------------------------------------------------------------------
+# --- methods ---
 
 
 def stretched_mesh(image: np.ndarray, depth: np.ndarray, k: Intrinsics) -> Mesh:
@@ -222,7 +222,7 @@ def summarise(rows: list[dict]) -> list[dict]:
     return out + rows
 
 
-# --- speed -------------------------------------------------------------------------------------------------------------
+# --- speed ---
 
 _SPEED_CHILD = """
 import resource, sys, time, json
@@ -235,7 +235,7 @@ from photo3d.trajectory import load_trajectory, scene_scale, trajectory_cameras
 data = np.load({path!r})
 image, depth = data["image"], data["depth"]
 k = Intrinsics.from_fov(image.shape[1], image.shape[0])
-poses = [p for p, _ in trajectory_cameras(load_trajectory("swing"), 60, k, scene_scale(depth))]
+poses = [p for p, _ in trajectory_cameras(load_trajectory({trajectory!r}), 120, k, scene_scale(depth))]
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 t0 = time.perf_counter()
 ldi = build_ldi(image, depth, k, poses)
@@ -248,8 +248,11 @@ print(json.dumps(dict(ldi_s=t1 - t0, mesh_s=t2 - t1, total_s=t2 - t0, layers=ldi
 """
 
 
-def speed(sizes: list[tuple[int, int]], repeat: int) -> list[dict]:
-    """LDI + inpainting + mesh time and peak memory on the ``nested`` synthetic scene, one subprocess per run."""
+def speed(sizes: list[tuple[int, int]], trajectories: list[str], repeat: int) -> list[dict]:
+    """LDI + inpainting + mesh time and peak memory on the ``nested`` synthetic scene, one subprocess per run.
+
+    The trajectory sizes the back layers: ``dolly`` (the default) opens narrower gaps than ``swing``.
+    """
     from photo3d.synthetic import render_view, scene_catalog
 
     rows = []
@@ -259,17 +262,18 @@ def speed(sizes: list[tuple[int, int]], repeat: int) -> list[dict]:
             view = render_view(scene, k, Pose.identity(), samples=1)
             path = str(Path(tmp) / f"{w}x{h}.npz")
             np.savez(path, image=view.image, depth=view.depth)
-            best = None
-            for _ in range(repeat):
-                code = _SPEED_CHILD.format(repo=str(_REPO), path=path)
-                res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-                r = json.loads(res.stdout.strip().splitlines()[-1])
-                best = r if best is None or r["total_s"] < best["total_s"] else best
-            rows.append({"size": f"{w}x{h}", "megapixels": w * h / 1e6, **best})
+            for trajectory in trajectories:
+                best = None
+                for _ in range(repeat):
+                    code = _SPEED_CHILD.format(repo=str(_REPO), path=path, trajectory=trajectory)
+                    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+                    r = json.loads(res.stdout.strip().splitlines()[-1])
+                    best = r if best is None or r["total_s"] < best["total_s"] else best
+                rows.append({"size": f"{w}x{h}", "megapixels": w * h / 1e6, "trajectory": trajectory, **best})
     return rows
 
 
-# --- output ------------------------------------------------------------------------------------------------------------
+# --- output ---
 
 
 def print_quality(rows: list[dict]) -> None:
@@ -306,12 +310,15 @@ def print_targets(rows: list[dict]) -> None:
 
 
 def print_speed(rows: list[dict]) -> None:
-    print("\n| photo | LDI + inpainting | mesh | total | layers | band px | vertices | faces | peak memory |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print(
+        "\n| photo | trajectory | LDI + inpainting | mesh | total | layers | band px | vertices | faces | peak memory |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(
-            f"| {r['size']} ({r['megapixels']:.1f} MP) | {r['ldi_s']:.2f} s | {r['mesh_s']:.2f} s | {r['total_s']:.2f} s "
-            f"| {r['layers']} | {r['band_px']} | {r['vertices']:,} | {r['faces']:,} | {r['peak_gb']:.2f} GB |"
+            f"| {r['size']} ({r['megapixels']:.1f} MP) | {r['trajectory']} | {r['ldi_s']:.2f} s | {r['mesh_s']:.2f} s "
+            f"| {r['total_s']:.2f} s | {r['layers']} | {r['band_px']} | {r['vertices']:,} | {r['faces']:,} "
+            f"| {r['peak_gb']:.2f} GB |"
         )
 
 
@@ -325,6 +332,7 @@ def main() -> int:
     parser.add_argument("--no-real", action="store_true", help="skip the real pairs")
     parser.add_argument("--no-speed", action="store_true", help="skip the speed table")
     parser.add_argument("--speed-sizes", default="1024x768,4000x3000", help="photo sizes of the speed table")
+    parser.add_argument("--speed-trajectories", default="dolly,swing", help="trajectories of the speed table")
     parser.add_argument("--repeat", type=int, default=2, help="speed runs per size; the fastest is kept")
     parser.add_argument("--real", type=Path, default=REAL, help="folder of the real data")
     parser.add_argument("--json", type=Path, help="also write the tables to this JSON file")
@@ -346,7 +354,7 @@ def main() -> int:
     speed_rows = []
     if not args.no_speed:
         sizes = [tuple(int(v) for v in s.split("x")) for s in args.speed_sizes.split(",") if s]
-        speed_rows = speed(sizes, args.repeat)
+        speed_rows = speed(sizes, [t for t in args.speed_trajectories.split(",") if t], args.repeat)
         print_speed(speed_rows)
     if args.json:
         args.json.write_text(json.dumps({"quality": rows, "speed": speed_rows}, indent=2))

@@ -4,9 +4,12 @@ The construction follows the layered inpainting of Shih et al., "3D
 Photography using Context-aware Layered Depth Inpainting" (CVPR 2020), in a
 vectorised form:
 
-1. **Discontinuities.** Work in normalised disparity ``dn = z_near / z``
+1. **Depth edges.** Work in normalised disparity ``dn = z_near / z``
    (``z_near`` the 1st percentile of depth, so the nearest surfaces have dn about 1
-   whatever the depth units). A link between 4-neighbours is a discontinuity
+   whatever the depth units). Isolated speckles are removed and an iterated
+   colour-weighted median snaps soft depth edges into clean steps on the colour
+   edges (:func:`sharpen_depth_edges`).
+2. **Discontinuities.** A link between 4-neighbours is a discontinuity
    candidate where its jump ``dn_b - dn_a`` departs by more than ``weak`` from the
    median of the two jumps on either side along the same line (so slanted planes,
    whose disparity is affine, are never cut however steep); as in Canny's hysteresis,
@@ -14,13 +17,16 @@ vectorised form:
    is kept (and its links cut) only if it holds a jump above ``strong`` and at
    least ``min_edge_px`` pixels. That drops tiny fragments and links a strong
    edge through its weaker stretches.
-2. **Synthesis region.** Foreground pixels within ``band_px`` of a cut, in front
+3. **Synthesis region.** Foreground pixels within ``band_px`` of a cut, in front
    of their nearest background edge pixel (the *seed*); ``band_px`` comes from
    the largest parallax the trajectory opens at any cut (:func:`band_for_cameras`).
-3. **Context region.** Background pixels within ``2 band_px`` of a cut that are
+4. **Context region.** Background pixels within ``2 band_px`` of a cut that are
    not in front of their seed. Only they feed the back layer: its disparity is
-   the background plane continued from the seed, its colour a push-pull fill
-   (:mod:`photo3d.inpaint`).
+   the background plane continued from the seed, its colour is inpainted from the
+   context at that surface's depth (:mod:`photo3d.inpaint`).
+5. **More layers.** Where two continued surfaces at different depths meet inside a
+   back layer (a foreground in front of another's edge), that jump is a cut of the
+   back layer, and steps 3-4 repeat behind it, up to ``max_layers``.
 """
 
 from __future__ import annotations
@@ -71,7 +77,7 @@ class LDI:
         link_right: (L, H, W - 1) bool; True where sample (k, y, x) is connected to (k, y, x + 1).
         link_down: (L, H - 1, W) bool; True where sample (k, y, x) is connected to (k, y + 1, x).
         intrinsics: The source camera.
-        synthesis: (H, W) bool, the pixels whose back-layer sample was synthesised.
+        synthesis: (H, W) bool, the pixels where some back layer has a synthesised sample.
         band_px: Width of the synthesis band in pixels.
 
     """
