@@ -54,9 +54,10 @@ def _quad_triangles(
 
     Corners are numbered 0 = top-left, 1 = top-right, 2 = bottom-left,
     3 = bottom-right. A triangle is made only from corners joined by links
-    along the quad's sides, so none spans a cut. Returns ``(mask (H-1, W-1),
-    triangles)`` pairs, the masks disjoint; each triangle's corners are ordered
-    so its normal points at the camera.
+    along the quad's sides, so none spans a cut; a quad with three links gets both
+    triangles those links allow (they overlap), so it stays covered as far as its
+    links reach. Returns ``(mask (H-1, W-1), triangles)`` pairs; each triangle's
+    corners are ordered so its normal points at the camera.
     """
     top, bottom = link_r[:-1, :], link_r[1:, :]
     left, right = link_d[:, :-1], link_d[:, 1:]
@@ -67,8 +68,8 @@ def _quad_triangles(
         (full, ((0, 3, 1), (0, 2, 3))),
         (a & ~b, ((0, 3, 1),)),
         (b & ~a, ((0, 2, 3),)),
-        (top & left & ~a & ~b, ((0, 2, 1),)),
-        (right & bottom & ~a & ~b, ((1, 2, 3),)),
+        (top & left & ~b, ((0, 2, 1),)),
+        (right & bottom & ~a, ((1, 2, 3),)),
     ]
 
 
