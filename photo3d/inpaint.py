@@ -69,8 +69,8 @@ class Inpainter(Protocol):
         ...
 
 
-def nearest_seed(seeds: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Distance to, and position of, the nearest seed pixel of every pixel.
+def nearest_seed(seeds: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Distance to, and identity of, the nearest seed pixel of every pixel.
 
     OpenCV's labelled distance transform (5x5 mask: distances within about 2 %
     of Euclidean); much faster and lighter than an exact transform with indices.
@@ -79,8 +79,10 @@ def nearest_seed(seeds: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
         seeds: (H, W) bool; at least one True.
 
     Returns:
-        ``(dist, iy, ix)``: (H, W) float32 distance in pixels and (H, W) int32
-        row and column of the nearest seed (a seed is its own nearest seed).
+        ``(dist, index, ys, xs)``: (H, W) float32 distance in pixels; (H, W) int32
+        index of the nearest seed into ``ys``, ``xs``, the (N,) int32 rows and
+        columns of the N seeds in raster order (a seed is its own nearest seed).
+        The nearest seed of pixel p is ``(ys[index[p]], xs[index[p]])``.
 
     Raises:
         ValueError: If there is no seed.
@@ -92,8 +94,8 @@ def nearest_seed(seeds: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     dist, labels = cv2.distanceTransformWithLabels(
         (~seeds).astype(np.uint8), cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL
     )
-    index = labels - 1  # labels number the seed pixels from 1 in raster order, as np.nonzero lists them
-    return dist, ys.astype(np.int32)[index], xs.astype(np.int32)[index]
+    labels -= 1  # labels number the seed pixels from 1 in raster order, as np.nonzero lists them
+    return dist, labels, ys.astype(np.int32), xs.astype(np.int32)
 
 
 class ClassicalInpainter:
@@ -138,12 +140,9 @@ class ClassicalInpainter:
             return out
         wt = cv2.GaussianBlur(known.astype(np.float32), (0, 0), self.sigma)
         low = cv2.GaussianBlur(color * known[..., None], (0, 0), self.sigma) / np.maximum(wt, 1e-6)[..., None]
-        dist, labels = cv2.distanceTransformWithLabels(
-            (~known).astype(np.uint8), cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL
-        )
-        ky, kx = np.nonzero(known)
+        dist, nearest, ky, kx = nearest_seed(known)
         hy, hx = np.nonzero(hole)
-        nearest = labels[hy, hx] - 1  # see nearest_seed: labels number the known pixels in raster order
+        nearest = nearest[hy, hx]
         h, w = known.shape
         qy = np.clip(2 * ky[nearest] - hy, 0, h - 1)
         qx = np.clip(2 * kx[nearest] - hx, 0, w - 1)
@@ -238,12 +237,12 @@ def push_pull_fill(values: np.ndarray, context: np.ndarray) -> np.ndarray:
 def extrapolate_disparity(
     disparity: np.ndarray,
     context: np.ndarray,
-    seed_y: np.ndarray,
-    seed_x: np.ndarray,
+    seed_index: np.ndarray,
+    seed_ys: np.ndarray,
+    seed_xs: np.ndarray,
     radius: int = 4,
     max_residual: float = np.inf,
     where: np.ndarray | None = None,
-    seeds: np.ndarray | None = None,
 ) -> np.ndarray:
     """Continues the background surface from edge seeds by local plane fits.
 
@@ -254,60 +253,56 @@ def extrapolate_disparity(
     little context to fix a plane, or the context is not planar (RMS residual of
     the fit above ``max_residual``, as on noisy sensor depth), the gradient is
     zero: the background is continued at the seed's disparity. The fits are
-    solved once per seed (the pixels that are their own seed).
+    solved once per seed.
 
     Args:
         disparity: (H, W) float32 disparity (any positive scale).
         context: (H, W) bool mask of background pixels the fit may read.
-        seed_y: (H, W) int row of each pixel's seed.
-        seed_x: (H, W) int column of each pixel's seed.
+        seed_index: (H, W) int index of each pixel's seed into ``seed_ys``, ``seed_xs``
+            (as from :func:`nearest_seed`).
+        seed_ys: (N,) int rows of the seeds.
+        seed_xs: (N,) int columns of the seeds.
         radius: Half-size of the fitting window in pixels.
         max_residual: Largest RMS residual (disparity units) at which a fitted plane is trusted.
         where: (H, W) bool, the pixels that need the plane; elsewhere the seed's
             disparity is returned (None: everywhere).
-        seeds: (H, W) bool, the seed pixels, if known (None: the pixels that are their own seed).
 
     Returns:
         (H, W) float32 extrapolated disparity.
 
     """
     h, w = disparity.shape
-    if seeds is None:
-        seeds = (seed_y == np.arange(h, dtype=seed_y.dtype)[:, None]) & (seed_x == np.arange(w, dtype=seed_x.dtype))
-    sy, sx = np.nonzero(seeds)
-    gx = np.zeros((h, w), np.float32)
-    gy = np.zeros((h, w), np.float32)
-    if len(sy):
-        offsets = np.arange(-radius, radius + 1)
-        oy, ox = (o.ravel() for o in np.meshgrid(offsets, offsets, indexing="ij"))
-        py = sy[:, None] + oy[None, :]
-        px = sx[:, None] + ox[None, :]
-        inside = (py >= 0) & (py < h) & (px >= 0) & (px < w)
-        py, px = np.clip(py, 0, h - 1), np.clip(px, 0, w - 1)
-        m = (inside & context[py, px]).astype(np.float64)
-        d = disparity[py, px].astype(np.float64)
-        n = np.maximum(m.sum(1), 1e-6)
-        mx, my, md = (m * ox).sum(1) / n, (m * oy).sum(1) / n, (m * d).sum(1) / n
-        dx, dy, dd = ox[None, :] - mx[:, None], oy[None, :] - my[:, None], d - md[:, None]
-        # Centred second moments (covariances) of the window's context pixels.
-        cxx, cyy, cxy = (m * dx * dx).sum(1), (m * dy * dy).sum(1), (m * dx * dy).sum(1)
-        cxd, cyd, cdd = (m * dx * dd).sum(1), (m * dy * dd).sum(1), (m * dd * dd).sum(1)
-        det = cxx * cyy - cxy * cxy
-        ok = (m.sum(1) >= 6) & (det > 1e-3 * np.maximum(cxx * cyy, 1e-6)) & (cxx > 0.5) & (cyy > 0.5)
-        safe = np.where(ok, det, 1.0)
-        fx = np.where(ok, (cyy * cxd - cxy * cyd) / safe, 0.0)
-        fy = np.where(ok, (cxx * cyd - cxy * cxd) / safe, 0.0)
-        # Least-squares residual: what the plane leaves of the disparity's variance.
-        residual = np.maximum(cdd - fx * cxd - fy * cyd, 0.0) / n
-        planar = residual <= max_residual**2
-        gx[sy, sx] = np.where(planar, fx, 0.0)
-        gy[sy, sx] = np.where(planar, fy, 0.0)
-    out = disparity[seed_y, seed_x].astype(np.float32)
+    sy, sx = np.asarray(seed_ys), np.asarray(seed_xs)
+    offsets = np.arange(-radius, radius + 1)
+    oy, ox = (o.ravel() for o in np.meshgrid(offsets, offsets, indexing="ij"))
+    py = sy[:, None] + oy[None, :]
+    px = sx[:, None] + ox[None, :]
+    inside = (py >= 0) & (py < h) & (px >= 0) & (px < w)
+    py, px = np.clip(py, 0, h - 1), np.clip(px, 0, w - 1)
+    m = (inside & context[py, px]).astype(np.float64)
+    d = disparity[py, px].astype(np.float64)
+    n = np.maximum(m.sum(1), 1e-6)
+    mx, my, md = (m * ox).sum(1) / n, (m * oy).sum(1) / n, (m * d).sum(1) / n
+    dx, dy, dd = ox[None, :] - mx[:, None], oy[None, :] - my[:, None], d - md[:, None]
+    # Centred second moments (covariances) of the window's context pixels.
+    cxx, cyy, cxy = (m * dx * dx).sum(1), (m * dy * dy).sum(1), (m * dx * dy).sum(1)
+    cxd, cyd, cdd = (m * dx * dd).sum(1), (m * dy * dd).sum(1), (m * dd * dd).sum(1)
+    det = cxx * cyy - cxy * cxy
+    ok = (m.sum(1) >= 6) & (det > 1e-3 * np.maximum(cxx * cyy, 1e-6)) & (cxx > 0.5) & (cyy > 0.5)
+    safe = np.where(ok, det, 1.0)
+    fx = np.where(ok, (cyy * cxd - cxy * cyd) / safe, 0.0)
+    fy = np.where(ok, (cxx * cyd - cxy * cxd) / safe, 0.0)
+    # Least-squares residual: what the plane leaves of the disparity's variance.
+    residual = np.maximum(cdd - fx * cxd - fy * cyd, 0.0) / n
+    planar = residual <= max_residual**2
+    gx = np.where(planar, fx, 0.0).astype(np.float32)
+    gy = np.where(planar, fy, 0.0).astype(np.float32)
+    out = disparity[sy, sx].astype(np.float32)[seed_index]
     if where is None:
         where = np.ones((h, w), bool)
     ys, xs = np.nonzero(where)
-    ky, kx = seed_y[ys, xs], seed_x[ys, xs]
-    step = gx[ky, kx] * (xs - kx).astype(np.float32)
-    step += gy[ky, kx] * (ys - ky).astype(np.float32)
+    k = seed_index[ys, xs]
+    step = gx[k] * (xs - sx[k]).astype(np.float32)
+    step += gy[k] * (ys - sy[k]).astype(np.float32)
     out[ys, xs] += step
     return out

@@ -126,6 +126,7 @@ class LDIParams:
             edges (0 disables it; see :func:`sharpen_depth_edges`).
         edge_iterations: Passes of that median.
         color_sigma: Colour difference (0-255 RGB, Euclidean) at which the median's weight falls to 0.61.
+        half_res_band: Bands wider than this (pixels) are inpainted at half resolution (0: never).
 
     """
 
@@ -139,6 +140,7 @@ class LDIParams:
     edge_radius: int = 2
     edge_iterations: int = 2
     color_sigma: float = 12.0
+    half_res_band: int = 160
 
 
 def normalized_disparity(depth: np.ndarray) -> tuple[np.ndarray, float]:
@@ -585,22 +587,20 @@ def _back_layer(
     bg_seed &= ~fg_edge
     if not bg_seed.any():
         return np.zeros((h, w), bool), dn, image
-    dist, iy, ix = nearest_seed(bg_seed)
-    seed_dn = dn[iy, ix]
+    dist, index, sy, sx = nearest_seed(bg_seed)
+    seed_dn = dn[sy, sx][index]
     # The background plane is fitted next to each seed (where a first guess of
     # the background is safe), then "in front" is judged against that plane,
     # so a slanted background is never mistaken for foreground.
     near_bg = valid & (dn <= seed_dn + params.weak) & (dist <= 2 * band)
-    back_dn = extrapolate_disparity(
-        dn, near_bg, iy, ix, max_residual=0.1 * params.weak, where=dist <= 2 * band, seeds=bg_seed
-    )
+    back_dn = extrapolate_disparity(dn, near_bg, index, sy, sx, max_residual=0.1 * params.weak, where=dist <= 2 * band)
     in_front = valid & (dn > back_dn + params.weak)
     synthesis = in_front & (dist <= band)
     context = valid & ~in_front & (dist <= 2 * band) & ~bg_seed
     context &= ~cv2.dilate(synthesis.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
     # Behind the visible surface by at least the bridging tolerance, in front of infinity.
     back_dn = np.clip(back_dn, 0.25 * seed_dn, dn - params.weak)
-    color = _fill_by_surface(image, dn, seed_dn, context, synthesis, params, inpainter)
+    color = _fill_by_surface(image, dn, seed_dn, context, synthesis, params, inpainter, band)
     back_color = np.clip(np.rint(color), 0, 255).astype(np.uint8)
     return synthesis, back_dn, back_color
 
@@ -613,6 +613,7 @@ def _fill_by_surface(
     synthesis: np.ndarray,
     params: LDIParams,
     inpainter: Inpainter,
+    band: int,
     max_groups: int = 4,
 ) -> np.ndarray:
     """Inpaints the synthesis region surface by surface.
@@ -621,8 +622,11 @@ def _fill_by_surface(
     continue (their seed's), split where the seeds' disparities leave a gap
     above ``strong`` (at most ``max_groups`` groups, at the widest gaps). Each
     group is filled only from context at its own depth, so the hidden part of
-    a middle surface never takes the colour of the wall behind it.
+    a middle surface never takes the colour of the wall behind it. Bands wider
+    than ``params.half_res_band`` pixels (large photos moved far) are filled at
+    half resolution: four times fewer pixels for holes that wide.
     """
+    scale = 2 if params.half_res_band and band > params.half_res_band else 1
     out = image.astype(np.float32)
     values = seed_dn[synthesis]
     if values.size == 0:
@@ -642,6 +646,28 @@ def _fill_by_surface(
             continue
         (y0, y1), (x0, x1) = _extent(hole | known)
         box = np.s_[y0:y1, x0:x1]
-        filled = inpainter.fill(out[box], known[box], hole[box])
+        filled = _fill_scaled(inpainter, out[box], known[box], hole[box], scale)
         out[box][hole[box]] = filled[hole[box]]
     return out
+
+
+def _fill_scaled(
+    inpainter: Inpainter, color: np.ndarray, known: np.ndarray, hole: np.ndarray, scale: int
+) -> np.ndarray:
+    """``inpainter.fill`` run at 1/``scale`` of the resolution and scaled back up (``scale`` 1: as is).
+
+    A downscaled pixel is context only if all the pixels it covers are (so its
+    colour mixes context only), and hole if any is: the fill still reads nothing
+    but context.
+    """
+    if scale == 1:
+        return inpainter.fill(color, known, hole)
+    h, w = known.shape
+    size = (max(1, -(-w // scale)), max(1, -(-h // scale)))
+    small_known = cv2.resize(known.view(np.uint8) * np.uint8(255), size, interpolation=cv2.INTER_AREA) == 255
+    small_hole = (
+        cv2.resize(hole.view(np.uint8) * np.uint8(255), size, interpolation=cv2.INTER_AREA) > 0
+    ) & ~small_known
+    small = cv2.resize(color, size, interpolation=cv2.INTER_AREA)  # only context pixels are read
+    filled = inpainter.fill(small, small_known, small_hole)
+    return cv2.resize(filled, (w, h), interpolation=cv2.INTER_LINEAR)

@@ -87,7 +87,8 @@ def test_push_pull_reproduces_constants_and_context():
 def test_nearest_seed_positions_and_distances():
     seeds = np.zeros((20, 30), bool)
     seeds[3, 4] = seeds[15, 25] = True
-    dist, iy, ix = nearest_seed(seeds)
+    dist, index, ys, xs = nearest_seed(seeds)
+    iy, ix = ys[index], xs[index]
     assert (iy[:8, :10] == 3).all() and (ix[:8, :10] == 4).all()
     assert (iy[12:, 20:] == 15).all() and (ix[12:, 20:] == 25).all()
     assert dist[3, 4] == 0 and dist[3, 9] == pytest.approx(5.0, abs=0.1)
@@ -102,11 +103,11 @@ def test_plane_fits_continue_a_slanted_plane_and_fall_back_on_noise():
     context = xs < 20
     seeds = np.zeros((h, w), bool)
     seeds[:, 19] = True
-    _, sy, sx = nearest_seed(seeds)
-    got = extrapolate_disparity(plane, context, sy, sx)
+    _, index, sy, sx = nearest_seed(seeds)
+    got = extrapolate_disparity(plane, context, index, sy, sx)
     np.testing.assert_allclose(got[:, 20:], plane[:, 20:], atol=1e-5)
     noisy = plane + np.random.default_rng(0).normal(0, 0.01, plane.shape).astype(np.float32)
-    flat = extrapolate_disparity(noisy, context, sy, sx, max_residual=0.001)
+    flat = extrapolate_disparity(noisy, context, index, sy, sx, max_residual=0.001)
     np.testing.assert_allclose(flat[:, 40], noisy[:, 19], atol=1e-6)  # not planar: continued at the seed's value
 
 
