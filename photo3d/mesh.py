@@ -103,29 +103,44 @@ def mesh_from_ldi(ldi: LDI, grow_silhouettes: bool = True) -> Mesh:
     num_layers, h, w = ldi.depth.shape
     xn, yn = pixel_rays(ldi.intrinsics)
     own = ldi.valid & (ldi.alias < 0)
-    index = np.flatnonzero(own)  # vertex order: layer by layer, row-major
+    # Vertex order: layer by layer, row-major. Layer 0 is full and owns every sample, so its
+    # vertex ids are its pixel indices.
+    pixels = [np.arange(h * w, dtype=np.int32)] + [
+        np.flatnonzero(own[k]).astype(np.int32) for k in range(1, num_layers)
+    ]
+    counts = [len(p) for p in pixels]
+    starts = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
     vid = np.full((num_layers, h, w), -1, np.int32)
-    vid.reshape(-1)[index] = np.arange(len(index), dtype=np.int32)
+    for k in range(num_layers):
+        vid[k].reshape(-1)[pixels[k]] = np.arange(starts[k], starts[k + 1], dtype=np.int32)
     for k in range(1, num_layers):
         ay, ax = np.nonzero(ldi.alias[k] >= 0)
         vid[k, ay, ax] = vid[ldi.alias[k, ay, ax], ay, ax]
-    layers = (index // (h * w)).astype(np.int8)
-    pixel = index % (h * w)
-    px, py = xn.reshape(-1)[pixel], yn.reshape(-1)[pixel]
+    n = int(starts[-1])
+    vertices = np.empty((n, 3), np.float32)
+    colors = np.empty((n, 3), np.uint8)
     if grow_silhouettes:
-        # Layer 0 comes first in the vertex order: its silhouette vertices move out to their pixel's edge.
+        # Silhouette vertices of layer 0 move out to their pixel's edge.
         dx, dy = silhouette_offsets(ldi)
-        n0 = int(np.count_nonzero(layers == 0))
-        k = ldi.intrinsics
-        px[:n0] += dx.reshape(-1)[pixel[:n0]] / np.float32(k.fx)
-        py[:n0] += dy.reshape(-1)[pixel[:n0]] / np.float32(k.fy)
-    z = ldi.depth.reshape(-1)[index]
-    vertices = np.empty((len(index), 3), np.float32)
-    vertices[:, 0] = px * z
-    vertices[:, 1] = py * z
-    vertices[:, 2] = z
-    colors = ldi.color.reshape(-1, 3)[index]
-    faces = []
+        k0 = ldi.intrinsics
+        x0, y0 = xn + dx / np.float32(k0.fx), yn + dy / np.float32(k0.fy)
+    else:
+        x0, y0 = xn, yn
+    for k in range(num_layers):
+        rows = slice(int(starts[k]), int(starts[k + 1]))
+        if k == 0:
+            z, x, y = ldi.depth[0].reshape(-1), x0.reshape(-1), y0.reshape(-1)
+            colors[rows] = ldi.color[0].reshape(-1, 3)
+        else:
+            p = pixels[k]
+            z, x, y = ldi.depth[k].reshape(-1)[p], xn.reshape(-1)[p], yn.reshape(-1)[p]
+            colors[rows] = ldi.color[k].reshape(-1, 3)[p]
+        np.multiply(x, z, out=vertices[rows, 0])
+        np.multiply(y, z, out=vertices[rows, 1])
+        vertices[rows, 2] = z
+    layers = np.repeat(np.arange(num_layers, dtype=np.int8), counts)
+    # Faces: the quads of every layer, written straight into one preallocated array.
+    plans = []
     for k in range(num_layers):
         ids = vid[k].reshape(-1)
         own_k = own[k].reshape(-1)
@@ -133,18 +148,27 @@ def mesh_from_ldi(ldi: LDI, grow_silhouettes: bool = True) -> Mesh:
             top_left = np.flatnonzero(mask).astype(np.int32)
             top_left += top_left // (w - 1)  # quad index (row-major over (H-1) x (W-1)) -> its top-left pixel
             for corners in triangles:
-                tri = np.empty((len(top_left), 3), np.int32)
-                for col, c in enumerate(corners):
-                    # Corner c of the quad at pixel i: i, i + 1, i + w, i + w + 1.
-                    np.add(top_left, (c % 2) + (c // 2) * w, out=tri[:, col])
-                if k > 0:
-                    # Pixel indices -> vertex ids; a triangle of seam copies only would duplicate the front layer.
-                    tri = tri[own_k[tri[:, 0]] | own_k[tri[:, 1]] | own_k[tri[:, 2]]]
-                    tri = ids[tri]
-                # Layer 0 is full and owns every sample: its vertex ids are its pixel indices.
-                faces.append(tri)
-    faces_arr = np.concatenate(faces) if faces else np.zeros((0, 3), np.int32)
-    return Mesh(vertices=vertices, colors=colors, faces=faces_arr, layers=layers)
+                # Corner c of the quad at pixel i: i, i + 1, i + w, i + w + 1.
+                offsets = [(c % 2) + (c // 2) * w for c in corners]
+                if k == 0:
+                    plans.append((top_left, offsets, None))
+                    continue
+                at = [top_left + o for o in offsets]
+                # A triangle of seam copies only would duplicate the front layer.
+                keep = own_k[at[0]] | own_k[at[1]] | own_k[at[2]]
+                plans.append((None, [a[keep] for a in at], ids))
+    total = sum(len(base) if base is not None else len(at[0]) for base, at, _ in plans)
+    faces = np.empty((total, 3), np.int32)
+    row = 0
+    for base, at, ids in plans:
+        m = len(base) if base is not None else len(at[0])
+        for col in range(3):
+            if base is not None:
+                np.add(base, at[col], out=faces[row : row + m, col])
+            else:
+                faces[row : row + m, col] = ids[at[col]]
+        row += m
+    return Mesh(vertices=vertices, colors=colors, faces=faces, layers=layers)
 
 
 def silhouette_offsets(ldi: LDI) -> tuple[np.ndarray, np.ndarray]:
