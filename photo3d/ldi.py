@@ -48,6 +48,7 @@ __all__ = [
     "build_ldi",
     "detect_discontinuities",
     "normalized_disparity",
+    "quantization_levels",
     "remove_speckles",
     "sharpen_depth_edges",
 ]
@@ -269,12 +270,42 @@ def sharpen_depth_edges(
     return dn
 
 
-def detect_discontinuities(dn: np.ndarray, params: LDIParams = LDIParams()) -> tuple[np.ndarray, np.ndarray]:
+def quantization_levels(dn: np.ndarray, min_levels: int = 16, max_levels: int = 1024) -> np.ndarray | None:
+    """The sorted distinct values of a quantised map (an 8-bit depth PNG), or None for a continuous one.
+
+    A map with fewer than ``min_levels`` values is a few flat layers (or a test
+    pattern), whose one-level steps are real edges: it is not treated as quantised.
+
+    Args:
+        dn: (H, W) float32 map.
+        min_levels: Fewest distinct values a quantised map has.
+        max_levels: Most distinct values a map may have to count as quantised.
+
+    Returns:
+        (N,) float32 sorted levels, or None if the map has fewer than ``min_levels`` or
+        more than ``max_levels`` values, or fewer than 64 pixels per value.
+
+    """
+    sample = np.unique(dn[:: max(1, dn.shape[0] // 256), :: max(1, dn.shape[1] // 256)])
+    if len(sample) > max_levels:
+        return None
+    levels = np.unique(dn)
+    if not min_levels <= len(levels) <= max_levels or dn.size < 64 * len(levels):
+        return None
+    return levels
+
+
+def detect_discontinuities(
+    dn: np.ndarray, params: LDIParams = LDIParams(), levels: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Cleaned depth discontinuities between 4-neighbours.
 
     Args:
         dn: (H, W) float32 normalised disparity (see :func:`normalized_disparity`).
         params: Thresholds.
+        levels: The map's quantisation levels, if it is quantised (see
+            :func:`quantization_levels`): a step between two adjacent levels is the
+            staircase of a smooth surface stored in few values, never a discontinuity.
 
     Returns:
         ``(cut_right, cut_down)``: (H, W-1) and (H-1, W) bool, True where the
@@ -286,6 +317,10 @@ def detect_discontinuities(dn: np.ndarray, params: LDIParams = LDIParams()) -> t
     jd = dn[1:, :] - dn[:-1, :]
     er, ed = _excess_jump(jr, axis=1), _excess_jump(jd, axis=0)
     weak_r, weak_d = er > params.weak, ed > params.weak
+    if levels is not None:
+        index = np.searchsorted(levels, dn).astype(np.int32)
+        weak_r &= np.abs(index[:, 1:] - index[:, :-1]) >= 2
+        weak_d &= np.abs(index[1:, :] - index[:-1, :]) >= 2
     # Mark each candidate link on its foreground pixel, with the jump it carries.
     fg_jump = np.zeros((h, w), np.float32)
     for jump, excess, weak, fg_a, fg_b in (
@@ -427,7 +462,7 @@ def build_ldi(
             dn, image, params.edge_radius, params.edge_iterations, params.color_sigma, params.weak, 1.5 * params.strong
         )
     depth0 = (z_near / dn).astype(np.float32)
-    cut_r, cut_d = detect_discontinuities(dn, params)
+    cut_r, cut_d = detect_discontinuities(dn, params, quantization_levels(dn))
     band = _band_px(depth0, cut_r, cut_d, intrinsics, poses, params)
     layers = [_Layer(dn, image, np.full((h, w), -1, np.int8), ~cut_r, ~cut_d)]
     synthesis = np.zeros((h, w), bool)

@@ -13,6 +13,7 @@ from photo3d.ldi import (
     band_for_cameras,
     build_ldi,
     detect_discontinuities,
+    quantization_levels,
     sharpen_depth_edges,
 )
 from photo3d.mesh import mesh_from_ldi, silhouette_offsets
@@ -75,9 +76,10 @@ def test_back_layer_behind_every_step_continues_the_background():
     assert empty[50, 65] and not ldi.link_right[1, 50, 64:66].any()
 
 
-def test_back_layer_colour_comes_from_background_only():
+@pytest.mark.parametrize("half_res_band", [0, 4])  # 4: inpainted at half resolution
+def test_back_layer_colour_comes_from_background_only(half_res_band):
     image, depth, k = step_scene(fg_color=(255, 0, 0))
-    ldi = build_ldi(image, depth, k, params=LDIParams(band_px=10))
+    ldi = build_ldi(image, depth, k, params=LDIParams(band_px=10, half_res_band=half_res_band))
     own = ldi.synthesis
     assert own.sum() > 500
     assert ldi.color[1][own][:, 0].max() == 0  # the background has no red; the foreground is pure red
@@ -272,3 +274,21 @@ def test_foreground_keeps_its_full_width_when_the_camera_moves(gl, grow):
         assert (widths == 50).all(), widths
     else:
         assert (widths == 49).all(), widths  # half a pixel lost on either side
+
+
+def test_one_level_steps_of_a_quantised_map_are_not_edges():
+    """A slanted plane stored in 20 levels is a staircase; only the real step (5 levels) is cut."""
+    xs = np.arange(200, dtype=np.float32)
+    levels = np.linspace(0.3, 1.0, 20, dtype=np.float32)  # one level = 0.037 > strong
+    dn = np.repeat(levels[np.clip((xs / 10).astype(int), 0, 19)][None, :], 60, axis=0)
+    dn[20:40, 100:150] = np.minimum(dn[20:40, 100:150] + 5 * (levels[1] - levels[0]), 1.0)
+    found = quantization_levels(dn)
+    assert found is not None and len(found) >= 16
+    cut_r, cut_d = detect_discontinuities(dn, LDIParams(), found)
+    assert not cut_r[:15].any() and not cut_r[45:].any()  # the staircase rows
+    assert cut_d[19, 100:150].all() and cut_r[25:35, 99].all()  # the step's outline
+    # Without the levels every stair is cut.
+    plain_r, _ = detect_discontinuities(dn, LDIParams())
+    assert plain_r[:15].sum(axis=1).min() >= 15
+    # Few values (flat layers, as in a two-depth test scene) are not a quantised map.
+    assert quantization_levels(np.where(xs < 100, 0.4, 1.0)[None, :].repeat(60, 0).astype(np.float32)) is None
