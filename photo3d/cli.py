@@ -207,9 +207,7 @@ def render(
             "or a TorchScript inpainting network file such as LaMa's big-lama.pt (runs on --device)."
         ),
     ] = "classical",
-    layers: Annotated[
-        int, typer.Option(min=1, max=8, help="Most LDI layers, the photo's own included (1 = no inpainting).")
-    ] = 4,
+    layers: Annotated[int, typer.Option(help="Most LDI layers, the photo's own included (1 = no inpainting).")] = 4,
 ) -> None:
     """Render a parallax video (and optionally a PLY mesh) from a photo.
 
@@ -218,6 +216,9 @@ def render(
     """
     from .ldi import LDIParams
     from .pipeline import RenderSettings
+
+    if layers < 1:
+        raise Photo3DError(f"--layers must be at least 1, got {layers}")
 
     depth_settings = _depth_settings(
         depth,

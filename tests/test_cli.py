@@ -256,6 +256,9 @@ def test_bad_options_are_one_line_errors(tmp_path, photo):
         (["--framing", "zoom"], "--framing"),
         (["--ssaa", "0"], "--ssaa"),
         (["--frames", "0"], "--frames"),
+        (["--inpainter", "nowhere.pt"], "--inpainter"),
+        (["--inpainter", str(depth)], "TorchScript"),  # a file, but not a network
+        (["--layers", "0"], "--layers"),
     ]:
         proc = run("render", photo, "--depth", depth, "--out", tmp_path / "x.mp4", *args)
         assert_one_line_error(proc, word)
@@ -288,3 +291,20 @@ def test_sample_scene_quickstart(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert read_video_info(tmp_path / "dolly.mp4")[:3] == (4, 192, 128)
     assert (tmp_path / "photo.ply").stat().st_size > 192 * 128 * 15
+
+
+@pytest.mark.gl
+def test_learned_inpainter_and_single_layer(tmp_path):
+    """--inpainter takes a TorchScript network file; --layers 1 renders without back layers."""
+    pytest.importorskip("torch")
+    from photo3d.testing import save_random_inpainter
+
+    net = save_random_inpainter(tmp_path / "lama.pt")
+    assert run("sample", tmp_path / "demo", "--size", "160x96").returncode == 0
+    base = ["render", tmp_path / "demo" / "photo.png", "--depth", tmp_path / "demo" / "depth.png", "--frames", "3"]
+    proc = run(*base, "--inpainter", net, "--device", "cpu", "--out", tmp_path / "a.mp4")
+    assert proc.returncode == 0, proc.stderr
+    assert "LDI 1 layers" not in proc.stderr
+    proc = run(*base, "--layers", "1", "--out", tmp_path / "b.mp4")
+    assert proc.returncode == 0, proc.stderr
+    assert "LDI 1 layers" in proc.stderr

@@ -40,7 +40,7 @@ def test_every_scene_and_method_is_scored(rows):
 
 def test_layered_inpainting_beats_stretching_and_warping(rows):
     ours, stretch, warp = (mean_row(rows, m) for m in ("photo3d", "stretch", "warp+telea"))
-    # At this size gaps are a few pixels wide; the margins at 640x480 are larger (see the closing notes).
+    # At this size gaps are a few pixels wide; the margins at 640x480 (the benchmark's default) are larger.
     assert ours["psnr_disoccluded"] > stretch["psnr_disoccluded"] + 2.0
     assert ours["psnr_disoccluded"] > warp["psnr_disoccluded"] + 1.5
     assert ours["psnr_all"] > warp["psnr_all"] + 0.5
