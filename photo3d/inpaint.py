@@ -298,11 +298,16 @@ def extrapolate_disparity(
     gx = np.where(planar, fx, 0.0).astype(np.float32)
     gy = np.where(planar, fy, 0.0).astype(np.float32)
     out = disparity[sy, sx].astype(np.float32)[seed_index]
-    if where is None:
-        where = np.ones((h, w), bool)
-    ys, xs = np.nonzero(where)
-    k = seed_index[ys, xs]
-    step = gx[k] * (xs - sx[k]).astype(np.float32)
-    step += gy[k] * (ys - sy[k]).astype(np.float32)
-    out[ys, xs] += step
+    if where is not None and np.count_nonzero(where) < where.size // 2:
+        ys, xs = np.nonzero(where)
+        k = seed_index[ys, xs]
+        step = gx[k] * (xs - sx[k]).astype(np.float32)
+        step += gy[k] * (ys - sy[k]).astype(np.float32)
+        out[ys, xs] += step
+        return out
+    # Most pixels need the plane: evaluating it everywhere (gathers from the small per-seed arrays) is faster.
+    out += gx[seed_index] * (np.arange(w, dtype=np.float32)[None, :] - sx.astype(np.float32)[seed_index])
+    out += gy[seed_index] * (np.arange(h, dtype=np.float32)[:, None] - sy.astype(np.float32)[seed_index])
+    if where is not None:
+        np.copyto(out, disparity[sy, sx].astype(np.float32)[seed_index], where=~where)
     return out

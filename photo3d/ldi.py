@@ -233,15 +233,20 @@ def sharpen_depth_edges(
     color = np.pad(image.astype(np.float32), ((radius, radius), (radius, radius), (0, 0)), mode="edge")
     inv = -0.5 / float(sigma) ** 2
     window = np.ones((size, size), np.uint8)
+    moved = None
     for _ in range(iterations):
-        near_edge = np.zeros((h, w), bool)
-        er = _excess_jump(dn[:, 1:] - dn[:, :-1], axis=1) > tolerance
-        ed = _excess_jump(dn[1:, :] - dn[:-1, :], axis=0) > tolerance
-        near_edge[:, 1:] |= er
-        near_edge[:, :-1] |= er
-        near_edge[1:, :] |= ed
-        near_edge[:-1, :] |= ed
-        ys, xs = np.nonzero(cv2.dilate(near_edge.astype(np.uint8), window))
+        if moved is None:
+            near_edge = np.zeros((h, w), bool)
+            er = _excess_jump(dn[:, 1:] - dn[:, :-1], axis=1) > tolerance
+            ed = _excess_jump(dn[1:, :] - dn[:-1, :], axis=0) > tolerance
+            near_edge[:, 1:] |= er
+            near_edge[:, :-1] |= er
+            near_edge[1:, :] |= ed
+            near_edge[:-1, :] |= ed
+            active = cv2.dilate(near_edge.astype(np.uint8), window)
+        else:  # later passes: a median changes only where the last pass moved a value in its window
+            active = cv2.dilate(moved.astype(np.uint8), window)
+        ys, xs = np.nonzero(active)
         if len(ys) == 0:
             break
         padded = np.pad(dn, radius, mode="edge")
@@ -263,10 +268,8 @@ def sharpen_depth_edges(
             median = values[np.arange(len(y)), pick]
             # Only a move across an edge is taken: within a surface the pixel keeps its own value.
             out[y, x] = np.where(np.abs(median - dn[y, x]) > accept, median, dn[y, x])
-        changed = bool(np.any(out[ys, xs] != dn[ys, xs]))
+        moved = out != dn
         dn = out
-        if not changed:
-            break
     return dn
 
 
@@ -358,11 +361,21 @@ def _excess_jump(jump: np.ndarray, axis: int) -> np.ndarray:
     p = np.pad(jump, pad, mode="edge")
     take = (lambda i: p[:, i : i + n]) if axis == 1 else (lambda i: p[i : i + n, :])
     a, b, c, d = take(0), take(1), take(3), take(4)
-    # The median of four values: the mean of the two middle ones, i.e. (sum - min - max) / 2.
-    lo = np.minimum(np.minimum(a, b), np.minimum(c, d))
-    hi = np.maximum(np.maximum(a, b), np.maximum(c, d))
-    trend = 0.5 * (a + b + c + d - lo - hi)
-    return np.abs(jump - trend).astype(np.float32)
+    # The median of four values: the mean of the two middle ones, i.e. (sum - min - max) / 2 (in place: big maps).
+    lo = np.minimum(a, b)
+    tmp = np.minimum(c, d)
+    np.minimum(lo, tmp, out=lo)
+    hi = np.maximum(a, b)
+    np.maximum(c, d, out=tmp)
+    np.maximum(hi, tmp, out=hi)
+    np.add(a, b, out=tmp)
+    tmp += c
+    tmp += d
+    tmp -= lo
+    tmp -= hi
+    tmp *= 0.5
+    np.subtract(jump, tmp, out=tmp)
+    return np.abs(tmp, out=tmp).astype(np.float32, copy=False)
 
 
 def band_for_cameras(
