@@ -752,6 +752,7 @@ def load_depth(
     *,
     intrinsics: Intrinsics | None = None,
     options: DepthOptions | None = None,
+    guide: np.ndarray | None = None,
 ) -> np.ndarray:
     """Read a depth, disparity or ray-distance map as planar depth at the photo's size.
 
@@ -763,7 +764,9 @@ def load_depth(
     :func:`distance_to_depth` (on the map's own grid, with ``intrinsics``
     scaled to the map's size) -> :func:`fill_invalid`, so holes take a
     neighbour's planar depth -> :func:`apply_depth_clip` (``options.clip``)
-    -> :func:`resample_depth`.
+    -> :func:`resample_depth`, or, for a map smaller than the photo with the photo as
+    ``guide``, :func:`~photo3d.upsample.edge_aware_upsample` in disparity, so the
+    depth edges land on the photo's colour edges (as for embedded and estimated depth).
 
     Args:
         path: Depth file (see :func:`load_depth_values`).
@@ -776,6 +779,7 @@ def load_depth(
             only.
         options: Kind, invert, scale and clip (see :class:`DepthOptions`);
             None means ``DepthOptions(kind=kind)``.
+        guide: (H, W, 3) uint8 RGB photo that guides the upsampling of a smaller map, or None.
 
     Returns:
         (H, W) float32 planar depth, all finite and > 0. For depth and
@@ -861,4 +865,12 @@ def load_depth(
         depth = fill_invalid(marked, name)
     if options.clip is not None:
         depth = apply_depth_clip(depth, options.clip, relative=resolved == "disparity", name=name)
+    if guide is not None and guide.shape[:2] == (height, width) and w < width and h < height:
+        from .upsample import edge_aware_upsample
+
+        logger.warning(
+            "depth map %s is %dx%d, upsampled to the photo's %dx%d along its colour edges", name, w, h, width, height
+        )
+        disparity = edge_aware_upsample((1.0 / depth).astype(np.float32), guide)
+        return (1.0 / np.maximum(disparity, 1e-12)).astype(np.float32)
     return resample_depth(depth, width, height, name)

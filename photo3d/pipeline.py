@@ -267,7 +267,7 @@ def obtain_depth(
     h, w = image.shape[:2]
     clip = settings.options.clip
     if settings.path is not None:
-        depth = load_depth(settings.path, w, h, intrinsics=intrinsics, options=settings.options)
+        depth = load_depth(settings.path, w, h, intrinsics=intrinsics, options=settings.options, guide=image)
         return FoundDepth(depth, f"depth map {settings.path}")
     if settings.model is None:
         found = _embedded_depth(image_path, image, clip)
