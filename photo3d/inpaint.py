@@ -139,7 +139,8 @@ class ClassicalInpainter:
         if not self.texture or not known.any() or not hole.any():
             return out
         wt = cv2.GaussianBlur(known.astype(np.float32), (0, 0), self.sigma)
-        low = cv2.GaussianBlur(color * known[..., None], (0, 0), self.sigma) / np.maximum(wt, 1e-6)[..., None]
+        masked = np.where(known[..., None], color, np.float32(0.0))  # where, not a product: NaN outside stays out
+        low = cv2.GaussianBlur(masked, (0, 0), self.sigma) / np.maximum(wt, 1e-6)[..., None]
         dist, nearest, ky, kx = nearest_seed(known)
         hy, hx = np.nonzero(hole)
         nearest = nearest[hy, hx]
@@ -210,7 +211,7 @@ def push_pull_fill(values: np.ndarray, context: np.ndarray) -> np.ndarray:
     # Weighted values and their weight travel together as one (C + 1)-channel image.
     level = np.empty(v.shape[:2] + (c + 1,), np.float32)
     level[..., c] = context
-    np.multiply(v, level[..., c:], out=level[..., :c])
+    np.copyto(level[..., :c], np.where(context[..., None], v, np.float32(0.0)))  # NaN outside the context stays out
     levels = [level]
     while min(levels[-1].shape[:2]) > 1:
         h, wd = levels[-1].shape[:2]
