@@ -1,4 +1,4 @@
-"""Randomly initialised depth models for tests and benchmarks.
+"""Randomly initialised depth and inpainting models for tests and benchmarks.
 
 No weights can be downloaded in CI, so tests build models from a config with
 random weights, save them as a Hugging Face model folder (``config.json``,
@@ -16,6 +16,9 @@ Architectures:
   and ``max_depth=20``: metric depth in metres.
 * ``"depth-anything-v2-small"``: the architecture of
   ``depth-anything/Depth-Anything-V2-Small-hf`` (24.8 M parameters, 518 px input).
+
+:func:`save_random_inpainter` does the same for inpainting: a tiny TorchScript
+network with LaMa's ``model(image, mask)`` interface.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["ARCHITECTURES", "save_random_model"]
+__all__ = ["ARCHITECTURES", "save_random_inpainter", "save_random_model"]
 
 ARCHITECTURES = ("tiny-depth-anything", "tiny-dpt", "tiny-depth-anything-metric", "depth-anything-v2-small")
 
