@@ -765,7 +765,7 @@ def load_depth(
     scaled to the map's size) -> :func:`fill_invalid`, so holes take a
     neighbour's planar depth -> :func:`apply_depth_clip` (``options.clip``)
     -> :func:`resample_depth`, or, for a map smaller than the photo with the photo as
-    ``guide``, :func:`~photo3d.upsample.edge_aware_upsample` in disparity, so the
+    ``guide``, :func:`~photo3d.upsample.upsample_depth` (edge-aware, in disparity), so the
     depth edges land on the photo's colour edges (as for embedded and estimated depth).
 
     Args:
@@ -866,11 +866,10 @@ def load_depth(
     if options.clip is not None:
         depth = apply_depth_clip(depth, options.clip, relative=resolved == "disparity", name=name)
     if guide is not None and guide.shape[:2] == (height, width) and w < width and h < height:
-        from .upsample import edge_aware_upsample
+        from .upsample import upsample_depth
 
         logger.warning(
             "depth map %s is %dx%d, upsampled to the photo's %dx%d along its colour edges", name, w, h, width, height
         )
-        disparity = edge_aware_upsample((1.0 / depth).astype(np.float32), guide)
-        return (1.0 / np.maximum(disparity, 1e-12)).astype(np.float32)
+        return upsample_depth(depth, guide)
     return resample_depth(depth, width, height, name)

@@ -209,9 +209,9 @@ def push_pull_fill(values: np.ndarray, context: np.ndarray) -> np.ndarray:
     v = values[..., None] if squeeze else values
     c = v.shape[2]
     # Weighted values and their weight travel together as one (C + 1)-channel image.
-    level = np.empty(v.shape[:2] + (c + 1,), np.float32)
+    level = np.zeros(v.shape[:2] + (c + 1,), np.float32)
     level[..., c] = context
-    np.copyto(level[..., :c], np.where(context[..., None], v, np.float32(0.0)))  # NaN outside the context stays out
+    np.copyto(level[..., :c], v, where=context[..., None])  # a copy, not a product: NaN outside the context stays out
     levels = [level]
     while min(levels[-1].shape[:2]) > 1:
         h, wd = levels[-1].shape[:2]
@@ -298,7 +298,8 @@ def extrapolate_disparity(
     planar = residual <= max_residual**2
     gx = np.where(planar, fx, 0.0).astype(np.float32)
     gy = np.where(planar, fy, 0.0).astype(np.float32)
-    out = disparity[sy, sx].astype(np.float32)[seed_index]
+    seed_d = disparity[sy, sx].astype(np.float32)
+    out = seed_d[seed_index]
     if where is not None and np.count_nonzero(where) < where.size // 2:
         ys, xs = np.nonzero(where)
         k = seed_index[ys, xs]
@@ -307,8 +308,7 @@ def extrapolate_disparity(
         out[ys, xs] += step
         return out
     # Most pixels need the plane: evaluating it everywhere (gathers from the small per-seed arrays) is faster.
-    out += gx[seed_index] * (np.arange(w, dtype=np.float32)[None, :] - sx.astype(np.float32)[seed_index])
-    out += gy[seed_index] * (np.arange(h, dtype=np.float32)[:, None] - sy.astype(np.float32)[seed_index])
-    if where is not None:
-        np.copyto(out, disparity[sy, sx].astype(np.float32)[seed_index], where=~where)
+    step = gx[seed_index] * (np.arange(w, dtype=np.float32)[None, :] - sx.astype(np.float32)[seed_index])
+    step += gy[seed_index] * (np.arange(h, dtype=np.float32)[:, None] - sy.astype(np.float32)[seed_index])
+    np.add(out, step, out=out, where=where if where is not None else True)
     return out

@@ -292,7 +292,7 @@ def obtain_depth(
 def _embedded_depth(image_path: str | Path, image: np.ndarray, clip: tuple[float, float] | None) -> FoundDepth | None:
     from .depth import apply_depth_clip
     from .embedded import read_embedded_depth
-    from .upsample import edge_aware_upsample
+    from .upsample import upsample_depth
 
     embedded = read_embedded_depth(image_path)
     if embedded is None:
@@ -300,9 +300,8 @@ def _embedded_depth(image_path: str | Path, image: np.ndarray, clip: tuple[float
     colour = embedded.image if embedded.image is not None else image
     h, w = colour.shape[:2]
     depth = embedded.depth
-    if depth.shape != (h, w):  # upsample in disparity, guided by the photo, so depth edges follow colour edges
-        disparity = edge_aware_upsample((1.0 / depth).astype(np.float32), colour)
-        depth = (1.0 / np.maximum(disparity, 1e-12)).astype(np.float32)
+    if depth.shape != (h, w):  # guided by the photo, so depth edges follow colour edges
+        depth = upsample_depth(depth, colour)
     if clip is not None:
         depth = apply_depth_clip(depth, clip, relative=embedded.units == "relative")
     log.info("using the depth embedded in %s: %s, %s units", image_path, embedded.source, embedded.units)

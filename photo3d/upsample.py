@@ -82,7 +82,7 @@ import numpy as np
 from .depth import aspect_ratios_differ
 from .errors import Photo3DError
 
-__all__ = ["edge_aware_upsample"]
+__all__ = ["edge_aware_upsample", "upsample_depth"]
 
 _PURITY = 0.2  # a side sample lies within this fraction of the neighbourhood's spread from its max / min
 _TEXTURE_WEIGHT = 0.25  # weight of the sides' colour variance in the confidence's noise term
@@ -329,3 +329,25 @@ class _Sides:
             v_lo=(box(low * side_lo) / n_lo).ravel(),
             confidence=confidence.ravel(),
         )
+
+
+def upsample_depth(depth: np.ndarray, guide: np.ndarray) -> np.ndarray:
+    """Planar depth upsampled to the photo's size along its colour edges.
+
+    The map is upsampled in disparity (``1 / depth``, where depth edges are
+    steps) with :func:`edge_aware_upsample`, guided by the photo.
+
+    Args:
+        depth: (h, w) planar depth, finite and > 0, any units; the aspect ratio
+            of the photo's within 1 %.
+        guide: (H, W, 3) uint8 RGB photo.
+
+    Returns:
+        (H, W) float32 planar depth in the units of ``depth``, > 0.
+
+    Raises:
+        Photo3DError: As :func:`edge_aware_upsample` (bad shapes or values, aspect ratios that differ).
+
+    """
+    disparity = edge_aware_upsample((1.0 / np.asarray(depth, np.float32)).astype(np.float32), guide)
+    return (1.0 / np.maximum(disparity, 1e-12)).astype(np.float32)
