@@ -1,12 +1,16 @@
 from __future__ import annotations
 
+import math
 import os
+import threading
+import time
 from pathlib import Path
 
 import cv2
 import imageio_ffmpeg
 import numpy as np
 import pytest
+from PIL import Image
 
 from photo3d import video
 from photo3d.errors import Photo3DError
@@ -226,7 +230,7 @@ def test_abort_without_with(tmp_path: Path) -> None:
 
 def test_ffmpeg_failure_reports_its_last_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     real = video._ffmpeg_output_args
-    monkeypatch.setattr(video, "_ffmpeg_output_args", lambda kind, crf: [*real(kind, crf), "-no_such_option", "1"])
+    monkeypatch.setattr(video, "_ffmpeg_output_args", lambda enc: [*real(enc), "-no_such_option", "1"])
     with pytest.raises(Photo3DError, match=r"ffmpeg failed writing .*clip\.mp4 \(exit status \d+\): \S"):
         write_clip(tmp_path / "clip.mp4", n=N)
     assert listing(tmp_path) == []
@@ -315,3 +319,375 @@ def test_atomic_output_names_and_permissions(tmp_path: Path) -> None:
     umask = os.umask(0)
     os.umask(umask)
     assert target.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+# --- codecs, containers and presets ------------------------------------------------------------------
+
+
+def test_h265_round_trip_is_tagged_hvc1(tmp_path: Path) -> None:
+    out = tmp_path / "clip.mp4"
+    with open_writer(out, W, H, 30, codec="h265") as w:
+        for i in range(N):
+            w.write(frame(i))
+    assert read_video_info(out) == (N, W, H, 30.0)
+    assert video.video_codec(out) == "hevc"
+    data = out.read_bytes()
+    assert b"hvc1" in data and b"hev1" not in data  # the sample entry Apple players need
+    first, meta = first_frame_and_meta(out)
+    assert meta["pix_fmt"].startswith("yuv420p")
+    np.testing.assert_allclose(first[40, 40].astype(int), (200, 0, 50), atol=3)
+    assert listing(tmp_path) == ["clip.mp4"]
+
+
+@pytest.mark.parametrize(
+    "name,codec,expected",
+    [
+        ("clip.mov", None, "h264"),
+        ("clip.mov", "hevc", "hevc"),
+        ("clip.mkv", None, "h264"),
+        ("clip.mkv", "vp9", "vp9"),
+        ("clip.mp4", "H264", "h264"),
+        ("clip.gif", "gif", "gif"),
+    ],
+)
+def test_codec_and_container(tmp_path: Path, name: str, codec: str | None, expected: str) -> None:
+    out = tmp_path / name
+    with open_writer(out, 90, 160, 24, codec=codec) as w:
+        for i in range(3):
+            w.write(frame(i, 90, 160))
+    assert video.video_codec(out) == expected
+    assert read_video_info(out)[:3] == (3, 90, 160)
+    assert listing(tmp_path) == [name]
+
+
+@pytest.mark.parametrize("preset,subme", [("ultrafast", 0), (None, 2), ("veryfast", 2), ("slow", 8)])
+def test_x264_preset_reaches_the_encoder(tmp_path: Path, preset: str | None, subme: int) -> None:
+    # x264 stores its settings as text in the stream; subme (subpixel refinement) is set by the preset.
+    out = tmp_path / "clip.mp4"
+    with open_writer(out, W, H, 30, preset=preset) as w:
+        for i in range(3):
+            w.write(frame(i))
+    settings = [part for part in out.read_bytes().split(b" ") if part.startswith(b"subme=")]
+    assert settings == [f"subme={subme}".encode()]
+
+
+def test_bad_preset_lists_the_choices(tmp_path: Path) -> None:
+    with pytest.raises(Photo3DError, match="unknown encoder preset 'quick'; use one of ultrafast, .*, veryslow$"):
+        open_writer(tmp_path / "clip.mp4", W, H, 30, preset="quick")
+    assert video.ENCODER_PRESETS[0] == "ultrafast" and len(video.ENCODER_PRESETS) == 9
+    assert listing(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    "name,codec,message",
+    [
+        (
+            "clip.webm",
+            "h264",
+            r"'h264' does not fit \.webm files, which take vp9; use a \.mp4, \.mov, \.mkv file for h264$",
+        ),
+        (
+            "clip.mp4",
+            "vp9",
+            r"'vp9' does not fit \.mp4 files, which take h264, h265; use a \.mkv, \.webm file for vp9$",
+        ),
+        ("clip.mp4", "av1", r"unknown codec 'av1'; \.mp4 files take h264, h265$"),
+        (
+            "clip.gif",
+            "h265",
+            r"'h265' does not fit \.gif files, which take gif; use a \.mp4, \.mov, \.mkv file for h265$",
+        ),
+        ("still.png", "h264", r"does not apply to a \.png still image"),
+        ("frames/", "h264", r"does not apply to a PNG sequence"),
+    ],
+)
+def test_codec_must_fit_the_suffix(tmp_path: Path, name: str, codec: str, message: str) -> None:
+    with pytest.raises(Photo3DError, match=message):
+        open_writer(f"{tmp_path}/{name}", W, H, 30, codec=codec)
+    assert listing(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    "name,codec,crf,top",
+    [
+        ("clip.mp4", "h265", 52, 51),
+        ("clip.webm", None, 64, 63),
+        ("clip.mkv", "vp9", -1, 63),
+        ("clip.mp4", None, 1.5, 51),
+    ],
+)
+def test_crf_range_per_encoder(tmp_path: Path, name: str, codec: str | None, crf: float, top: int) -> None:
+    with pytest.raises(Photo3DError, match=f"crf must be a whole number from 0 to {top}"):
+        open_writer(tmp_path / name, W, H, 30, codec=codec, crf=crf)  # type: ignore[arg-type]
+    assert listing(tmp_path) == []
+
+
+def test_vp9_accepts_crf_above_51(tmp_path: Path) -> None:
+    out = tmp_path / "clip.webm"
+    with open_writer(out, W, H, 30, crf=60) as w:
+        w.write(frame(0))
+    assert read_video_info(out)[:3] == (1, W, H)
+
+
+def test_missing_libx265_names_the_alternative(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(video, "_ffmpeg_encoders", lambda: frozenset({"libx264", "libvpx-vp9", "gif"}))
+    with pytest.raises(Photo3DError, match=r"has no libx265 encoder; use codec='h264' instead$"):
+        open_writer(tmp_path / "clip.mp4", W, H, 30, codec="h265")
+    assert listing(tmp_path) == []
+
+
+def test_real_ffmpeg_lists_the_encoders_we_use() -> None:
+    assert {"libx264", "libx265", "libvpx-vp9", "gif"} <= video._ffmpeg_encoders()
+
+
+def test_bad_queue_size(tmp_path: Path) -> None:
+    with pytest.raises(Photo3DError, match="queue_size must be a whole number >= 1, got 0"):
+        open_writer(tmp_path / "clip.mp4", W, H, 30, queue_size=0)
+
+
+# --- GIF timing ----------------------------------------------------------------------------------------
+
+
+def gif_delays_ms(path: Path) -> list[int]:
+    with Image.open(path) as im:
+        delays = []
+        for i in range(im.n_frames):
+            im.seek(i)
+            delays.append(int(im.info["duration"]))
+    return delays
+
+
+@pytest.mark.parametrize("fps", [30, 24, 12.5])
+def test_gif_delays_follow_fps(tmp_path: Path, fps: float) -> None:
+    out = tmp_path / "clip.gif"
+    n = 24
+    write_clip(out, n=n, fps=fps)
+    delays = gif_delays_ms(out)
+    assert len(delays) == n
+    ideal = 1000 / fps
+    # Each delay is the ideal one rounded down or up to whole centiseconds, and the rounding errors do not add up.
+    assert all(math.floor(ideal / 10) * 10 <= d <= math.ceil(ideal / 10) * 10 for d in delays)
+    assert abs(sum(delays) - n * ideal) <= 10
+
+
+def test_gif_above_50_fps_drops_frames_instead_of_stalling(tmp_path: Path) -> None:
+    # Browsers play a delay under 2 centiseconds as 10 cs, so 60 fps would play at a fraction of its speed.
+    out = tmp_path / "clip.gif"
+    write_clip(out, n=12, fps=60)
+    delays = gif_delays_ms(out)
+    assert min(delays) >= 20
+    assert abs(sum(delays) - 12 * 1000 / 60) <= 20
+
+
+# --- still images --------------------------------------------------------------------------------------
+
+
+def test_png_still_is_exact(tmp_path: Path) -> None:
+    out = tmp_path / "still.png"
+    image = frame(3, 63, 47)  # odd sizes are fine for stills
+    with open_writer(out, 63, 47, 30) as w:
+        w.write(image)
+    assert listing(tmp_path) == ["still.png"]
+    back = cv2.imread(str(out), cv2.IMREAD_UNCHANGED)
+    np.testing.assert_array_equal(back[:, :, ::-1], image)
+    assert video.video_codec(out) == "png"
+
+
+@pytest.mark.parametrize("name", ["still.jpg", "still.JPEG", "still.webp"])
+def test_lossy_still_has_exact_size_and_close_colours(tmp_path: Path, name: str) -> None:
+    out = tmp_path / name
+    image = frame(2, 90, 61)
+    with open_writer(out, 90, 61, 30) as w:
+        w.write(image)
+    back = cv2.imread(str(out))[:, :, ::-1]
+    assert back.shape == image.shape
+    np.testing.assert_allclose(back[40, 40].astype(int), image[40, 40].astype(int), atol=6)
+    assert listing(tmp_path) == [name]
+
+
+def test_still_takes_exactly_one_frame(tmp_path: Path) -> None:
+    out = tmp_path / "still.png"
+    with pytest.raises(Photo3DError, match=r"a still image \(\.png\) takes one frame; use a video suffix"):
+        with open_writer(out, W, H, 30) as w:
+            w.write(frame(0))
+            w.write(frame(1))
+    assert listing(tmp_path) == []
+
+
+def test_still_without_a_frame_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(Photo3DError, match="no frames"):
+        with open_writer(tmp_path / "still.jpg", W, H, 30):
+            pass
+    assert listing(tmp_path) == []
+
+
+def test_still_replaces_an_existing_file_only_on_success(tmp_path: Path) -> None:
+    out = tmp_path / "still.png"
+    out.write_bytes(b"old")
+    with pytest.raises(RuntimeError):
+        with open_writer(out, W, H, 30) as w:
+            w.write(frame(0))
+            raise RuntimeError("stop")
+    assert out.read_bytes() == b"old"
+    with open_writer(out, W, H, 30) as w:
+        w.write(frame(0))
+    np.testing.assert_array_equal(cv2.imread(str(out))[:, :, ::-1], frame(0))
+    assert listing(tmp_path) == ["still.png"]
+
+
+# --- the background thread -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["frames/", "clip.mp4"])
+def test_write_returns_before_the_frame_is_encoded_and_copies_it(tmp_path: Path, name: str) -> None:
+    queue_size = 3
+    gate = threading.Event()
+    failsafe = threading.Timer(60, gate.set)  # a writer that blocks in write() fails below instead of hanging
+    failsafe.start()
+    consumed: list[int] = []
+    w = open_writer(f"{tmp_path}/{name}", W, H, 30, queue_size=queue_size)
+    real_sink = w._sink
+
+    def gated_sink(f: np.ndarray, index: int) -> None:
+        gate.wait()
+        consumed.append(index)
+        real_sink(f, index)
+
+    w._sink = gated_sink  # type: ignore[method-assign]
+    try:
+        buffer = np.empty((H, W, 3), np.uint8)
+        for i in range(queue_size + 1):  # one held by the blocked worker, the rest queued
+            buffer[...] = frame(i)  # the caller reuses its array, as a renderer does
+            w.write(buffer)
+        assert consumed == []  # every write returned while the encoder had not taken a single frame
+        assert not gate.is_set()
+    finally:
+        gate.set()
+        failsafe.cancel()
+    w.close()
+    assert consumed == list(range(queue_size + 1))
+    if name == "frames/":
+        for i in range(queue_size + 1):
+            back = cv2.imread(str(tmp_path / "frames" / f"{i:05d}.png"))[:, :, ::-1]
+            np.testing.assert_array_equal(back, frame(i))
+    else:
+        assert read_video_info(tmp_path / name)[0] == queue_size + 1
+
+
+def test_killed_encoder_surfaces_as_photo3d_error_and_leaves_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "clip.mp4"
+    with pytest.raises(Photo3DError, match=r"ffmpeg failed writing .*clip\.mp4 \(killed by signal 9\)"):
+        with open_writer(out, W, H, 30) as w:
+            w.write(frame(0))
+            w._process.kill()
+            w._process.wait()
+            for i in range(1, 50):  # the error comes on one of these writes or when the block closes the writer
+                w.write(frame(i))
+    assert listing(tmp_path) == []
+    assert w._thread is not None and not w._thread.is_alive()
+    with pytest.raises(Photo3DError, match="already closed"):
+        w.write(frame(0))
+
+
+def test_disk_error_in_the_worker_surfaces_and_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def full(frame: np.ndarray, suffix: str) -> bytes:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(video, "_encode_image", full)
+    with pytest.raises(Photo3DError, match=r"cannot write frame 00000\.png into .*frames: No space left on device$"):
+        with open_writer(tmp_path / "frames", W, H, 30) as w:
+            for i in range(20):
+                w.write(frame(i))
+    assert listing(tmp_path) == []
+
+
+@pytest.mark.parametrize("stop", ["abort", "KeyboardInterrupt"])
+def test_stopping_with_a_busy_worker_and_a_full_queue(tmp_path: Path, stop: str) -> None:
+    w = open_writer(tmp_path / "clip.mp4", W, H, 30, queue_size=2)
+    real_sink = w._sink
+    started = threading.Event()
+
+    def busy_sink(f: np.ndarray, index: int) -> None:
+        # Like a pipe write to an ffmpeg that is slow: returns once ffmpeg is gone (or after a minute).
+        started.set()
+        deadline = time.monotonic() + 60
+        while w._process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        real_sink(f, index)
+
+    w._sink = busy_sink  # type: ignore[method-assign]
+    if stop == "abort":
+        for i in range(3):
+            w.write(frame(i))
+        started.wait(60)
+        w.abort()
+    else:
+        with pytest.raises(KeyboardInterrupt):
+            with w:
+                for i in range(3):
+                    w.write(frame(i))
+                started.wait(60)
+                raise KeyboardInterrupt
+    assert w._process.returncode is not None and w._process.returncode < 0  # killed, not finished
+    assert w._thread is not None and not w._thread.is_alive()
+    assert listing(tmp_path) == []
+
+
+# --- video_codec ----------------------------------------------------------------------------------------
+
+
+def test_video_codec_errors(tmp_path: Path) -> None:
+    with pytest.raises(Photo3DError, match="no such file"):
+        video.video_codec(tmp_path / "missing.mp4")
+    (tmp_path / "notes.txt").write_text("not a video")
+    with pytest.raises(Photo3DError, match=r"cannot read .*notes\.txt as a video"):
+        video.video_codec(tmp_path / "notes.txt")
+
+
+# --- check_output ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name,kwargs,message",
+    [
+        ("clip.avi", {}, r"unknown output type '\.avi'"),
+        ("clip.webm", {"codec": "h265"}, r"'h265' does not fit \.webm files"),
+        ("clip.mp4", {"crf": 52}, "crf must be a whole number from 0 to 51 for h264"),
+        ("clip.mp4", {"preset": "fastest"}, "unknown encoder preset 'fastest'"),
+        ("still.png", {"frames": 9}, r"cannot write 9 frames to .*still\.png: a still image \(\.png\) takes one frame"),
+        ("frames/", {"codec": "vp9"}, "does not apply to a PNG sequence"),
+    ],
+)
+def test_check_output_refuses_what_open_writer_refuses(tmp_path: Path, name: str, kwargs: dict, message: str) -> None:
+    target = f"{tmp_path}/{name}"
+    with pytest.raises(Photo3DError, match=message):
+        video.check_output(target, **kwargs)
+    frames = kwargs.pop("frames", None)
+    if frames is None:
+        with pytest.raises(Photo3DError, match=message):
+            open_writer(target, W, H, 30, **kwargs)
+    assert listing(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    "name,kwargs",
+    [
+        ("clip.mp4", {"codec": "h265", "crf": 28, "preset": "slow"}),
+        ("clip.webm", {"crf": 63}),
+        ("clip.gif", {}),
+        ("still.jpg", {"frames": 1}),
+        ("frames/", {"frames": 90}),
+    ],
+)
+def test_check_output_accepts_valid_settings_and_writes_nothing(tmp_path: Path, name: str, kwargs: dict) -> None:
+    video.check_output(f"{tmp_path}/{name}", **kwargs)
+    video.check_output(None)
+    assert listing(tmp_path) == []
+
+
+def test_is_still(tmp_path: Path) -> None:
+    (tmp_path / "folder.png").mkdir()
+    assert video.is_still(tmp_path / "a.png") and video.is_still(f"{tmp_path}/b.JPG") and video.is_still("c.webp")
+    assert not video.is_still(tmp_path / "folder.png")  # an existing folder is a PNG sequence
+    assert not video.is_still(f"{tmp_path}/frames.png/")
+    assert not any(video.is_still(name) for name in ["clip.mp4", "clip.gif", "frames", "clip.avi"])
