@@ -1,4 +1,7 @@
-"""Depth accuracy metrics: scale-and-shift alignment, AbsRel and δ<1.25.
+"""Depth accuracy metrics (scale-and-shift alignment, AbsRel, δ<1.25) and a rendering flicker metric.
+
+For rendered videos, :func:`temporal_flicker` measures shimmer as the mean absolute
+second temporal difference in linear light (see its docstring).
 
 Monocular depth models predict depth only up to an unknown transform: a
 *relative* model (MiDaS, Depth Anything) gives disparity up to scale and shift,
@@ -43,7 +46,7 @@ from typing import Literal
 
 import numpy as np
 
-__all__ = ["DepthMetrics", "PredictionKind", "align_scale_shift", "depth_metrics"]
+__all__ = ["DepthMetrics", "PredictionKind", "align_scale_shift", "depth_metrics", "srgb_to_linear", "temporal_flicker"]
 
 PredictionKind = Literal["disparity", "depth"]
 """What a prediction holds: relative inverse depth (any scale and shift) or depth (any scale)."""
@@ -237,3 +240,55 @@ def depth_metrics(
         scale=scale,
         shift=shift,
     )
+
+
+# --- Rendering quality ------------------------------------------------------------------------------------------------
+
+
+def srgb_to_linear(values: np.ndarray) -> np.ndarray:
+    """Decodes 8-bit sRGB values to linear light (the exact IEC 61966-2-1 transfer function).
+
+    Args:
+        values: uint8 array of any shape, sRGB-encoded 0-255.
+
+    Returns:
+        float64 array of the same shape, linear light in [0, 1].
+
+    """
+    c = np.asarray(values, dtype=np.float64) / 255.0
+    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+
+
+def temporal_flicker(frames: np.ndarray) -> float:
+    """Mean absolute second temporal difference of a video, in linear light: a measure of shimmer.
+
+    For a static scene seen by a camera moving at a constant sub-pixel speed, a
+    well-filtered (band-limited) rendering changes each pixel's intensity almost
+    linearly from frame to frame, so the second difference
+    ``I[t+1] - 2 I[t] + I[t-1]`` is near zero (of the order of (speed x
+    spatial frequency)^2 times the filtered detail's contrast, plus 8-bit
+    rounding). Aliasing (point-sampled detail near or above the output's Nyquist
+    frequency, crawling edges) makes pixels jump back and forth and the second
+    difference large. The metric is the mean of ``|I[t+1] - 2 I[t] + I[t-1]|``
+    over all inner frames t, pixels and channels, with ``I`` in linear light
+    (sRGB decoded), so its unit is linear intensity: 0 = perfectly smooth, up to
+    4 for frames alternating between black and white. Multiply by 255 for
+    "8-bit linear" units.
+
+    Args:
+        frames: (T, H, W, 3) uint8 sRGB frames, T >= 3, in temporal order.
+
+    Returns:
+        The mean absolute second difference, a float >= 0 in linear-intensity units.
+
+    Raises:
+        ValueError: If ``frames`` is not a (T, H, W, 3) uint8 array with T >= 3.
+
+    """
+    frames = np.asarray(frames)
+    if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8:
+        raise ValueError(f"frames must be a (T, H, W, 3) uint8 array, got shape {frames.shape} dtype {frames.dtype}")
+    if frames.shape[0] < 3:
+        raise ValueError(f"need at least 3 frames for a second temporal difference, got {frames.shape[0]}")
+    lin = srgb_to_linear(frames)
+    return float(np.mean(np.abs(lin[2:] - 2.0 * lin[1:-1] + lin[:-2])))

@@ -3,6 +3,15 @@
 // (x right, y down, z forward); u_world_to_camera moves them into the render
 // camera's OpenCV frame and u_clip (Intrinsics.clip_matrix) projects them so
 // that NDC y grows with the image row.
+//
+// Colours stay sRGB-encoded here (interpolated and filtered as encoded values,
+// like a bilinear resample of the photo); downsample.glsl resolves in linear light.
+//
+// TEXTURED 0: per-vertex colour only (in_color.rgb).
+// TEXTURED 1: a vertex with in_texcoord = (column, row) in source pixels (integer
+// values at pixel centres) samples layer round(255 * in_color.a) of u_texture, an
+// array of the LDI layers' colour images; in_texcoord = (-1, -1) marks a vertex
+// coloured by in_color.rgb. All vertices of a triangle share the mode and the layer.
 
 #if defined VERTEX_SHADER
 
@@ -10,23 +19,49 @@ uniform mat4 u_world_to_camera;
 uniform mat4 u_clip;
 
 in vec3 in_position;
+#if TEXTURED
+in vec4 in_color;
+in vec2 in_texcoord;
+uniform vec2 u_texture_size;  // (W, H) of the layer images, in pixels
+out vec2 v_uv;
+flat out float v_layer;
+flat out int v_textured;
+#else
 in vec3 in_color;
+#endif
 
 out vec3 v_color;
 
 void main() {
     vec4 p = u_world_to_camera * vec4(in_position, 1.0);
     gl_Position = u_clip * p;
-    v_color = in_color;
+    v_color = in_color.rgb;
+#if TEXTURED
+    v_textured = all(equal(in_texcoord, vec2(-1.0))) ? 0 : 1;
+    v_uv = v_textured == 1 ? (in_texcoord + 0.5) / u_texture_size : vec2(0.5);
+    v_layer = floor(255.0 * in_color.a + 0.5);
+#endif
 }
 
 #elif defined FRAGMENT_SHADER
 
 in vec3 v_color;
+#if TEXTURED
+uniform sampler2DArray u_texture;
+in vec2 v_uv;
+flat in float v_layer;
+flat in int v_textured;
+#endif
 out vec4 f_color;
 
 void main() {
+#if TEXTURED
+    // Sampled outside the branch: implicit derivatives (mipmap level) need uniform control flow.
+    vec3 t = texture(u_texture, vec3(v_uv, v_layer)).rgb;
+    f_color = vec4(v_textured == 1 ? t : v_color, 1.0);
+#else
     f_color = vec4(v_color, 1.0);
+#endif
 }
 
 #endif

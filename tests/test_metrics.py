@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from photo3d.metrics import DepthMetrics, align_scale_shift, depth_metrics
+from photo3d.metrics import DepthMetrics, align_scale_shift, depth_metrics, srgb_to_linear, temporal_flicker
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
@@ -307,3 +307,55 @@ def test_benchmark_skips_cleanly_without_real_data(tmp_path):
     )
     assert out.returncode == 0, out.stderr
     assert "real data not found" in out.stdout and "skipping" in out.stdout
+
+
+# --- temporal_flicker -------------------------------------------------------------------------------------------------
+
+
+def _encode(lin: np.ndarray) -> np.ndarray:
+    """Exact sRGB encoding of linear light, rounded to uint8."""
+    enc = np.where(lin <= 0.0031308, 12.92 * lin, 1.055 * lin ** (1 / 2.4) - 0.055)
+    return np.rint(enc * 255).astype(np.uint8)
+
+
+def test_srgb_to_linear_known_values():
+    assert srgb_to_linear(np.array([0, 255])).tolist() == [0.0, 1.0]
+    assert srgb_to_linear(np.array([188]))[0] == pytest.approx(0.5029, abs=1e-4)  # 188 is linear 0.5 to 8 bits
+    assert srgb_to_linear(np.array([10]))[0] == pytest.approx(10 / 255 / 12.92, rel=1e-12)  # the linear segment
+
+
+def test_flicker_is_zero_for_linear_ramps_in_time():
+    """Each pixel's linear intensity changes by a constant step per frame: the second difference vanishes."""
+    t = np.arange(7)[:, None, None, None]
+    rng = np.random.default_rng(0)
+    a = rng.uniform(0.0, 0.4, (1, 5, 6, 3))
+    b = rng.uniform(-0.05, 0.05, (1, 5, 6, 3))
+    lin = a + 0.3 + b * t  # stays in [0, 1]
+    frames = _encode(lin)
+    # 8-bit rounding leaves a little (measured 3.3e-3): each term is off by at most half a level, 0.0045 in
+    # linear light at the brightest values here; a metric on encoded values would not be 0 even before rounding.
+    assert temporal_flicker(frames) < 4e-3
+    # sRGB values up to 10 lie on the transfer function's linear segment: an 8-bit ramp there is exact.
+    exact = np.broadcast_to(np.arange(0, 12, 2, dtype=np.uint8)[:, None, None, None], (6, 3, 3, 3))
+    assert temporal_flicker(exact) < 1e-15
+    constant = np.repeat(frames[:1], 5, axis=0)
+    assert temporal_flicker(constant) == 0.0
+
+
+def test_flicker_of_alternating_frames():
+    """Black, white, black, ...: every second difference is +-2 in linear light."""
+    frames = np.zeros((6, 4, 4, 3), np.uint8)
+    frames[1::2] = 255
+    assert temporal_flicker(frames) == pytest.approx(2.0)
+    half = frames.copy()
+    half[:, :, :2] = 0  # half the pixels still
+    assert temporal_flicker(half) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    "frames",
+    [np.zeros((2, 4, 4, 3), np.uint8), np.zeros((5, 4, 4), np.uint8), np.zeros((5, 4, 4, 3), np.float32)],
+)
+def test_flicker_rejects_bad_input(frames):
+    with pytest.raises(ValueError, match="frames"):
+        temporal_flicker(frames)
