@@ -67,14 +67,18 @@ from view_data import (  # noqa: E402
 
 from photo3d.camera import Intrinsics, Pose  # noqa: E402
 from photo3d.ldi import LDI, build_ldi  # noqa: E402
-from photo3d.mesh import Mesh, mesh_from_ldi  # noqa: E402
+from photo3d.mesh import Mesh, mesh_from_ldi, simplify_tolerance  # noqa: E402
 from photo3d.trajectory import load_trajectory, preset_names, scene_scale, trajectory_cameras  # noqa: E402
 
 PREVIOUS = "33f57e3"
 """The commit whose LDI was photo3d's default before this benchmark (issue 3's last commit)."""
 
-METHODS = ("stretch", "warp+telea", "previous", "photo3d")
+METHODS = ("stretch", "warp+telea", "previous", "photo3d", "simplified")
 REGIONS = ("all", "visible", "disoccluded")
+SIMPLIFY_PX = 0.25
+"""Simplification error of the ``simplified`` method, in output pixels (photo3d's default)."""
+FACES: dict[tuple[str, str], int] = {}
+"""Triangles of the last mesh of each (case, method), for the simplification table."""
 
 
 # --- cases ---
@@ -165,8 +169,15 @@ def render_method(method: str, case: Case, renderer, previous) -> list[np.ndarra
             return None
         ldi_mod, mesh_mod = previous
         mesh = mesh_mod.mesh_from_ldi(ldi_mod.build_ldi(case.image, case.depth, case.intrinsics, poses))
+    elif method == "simplified":
+        # What photo3d renders: the same LDI, simplified for these cameras (default error, 0.25 px).
+        ldi = build_ldi(case.image, case.depth, case.intrinsics, poses)
+        cameras = [(t.pose, t.intrinsics) for t in case.targets]
+        mesh = mesh_from_ldi(ldi, max_error=simplify_tolerance(cameras, SIMPLIFY_PX))
+        FACES[(case.name, method)] = mesh.num_faces
     else:
         mesh = mesh_from_ldi(build_ldi(case.image, case.depth, case.intrinsics, poses))
+        FACES[(case.name, method)] = mesh.num_faces
     renderer.upload(mesh)
     return [renderer.render(t.pose, t.intrinsics).copy() for t in case.targets]
 
@@ -199,6 +210,8 @@ def evaluate(cases: list[Case], methods: list[str], ssaa: int) -> list[dict]:
                     continue
                 scores = [score(p, t) for p, t in zip(preds, case.targets, strict=True)]
                 row = {"case": case.name, "method": method, "targets": len(scores), "seconds": time.perf_counter() - t0}
+                if (case.name, method) in FACES:
+                    row["faces"] = FACES[(case.name, method)]
                 for key in scores[0]:
                     vals = [s[key] for s in scores if np.isfinite(s[key])]
                     row[key] = float(np.mean(vals)) if vals else math.nan
@@ -309,6 +322,26 @@ def print_targets(rows: list[dict]) -> None:
         )
 
 
+def print_simplification(rows: list[dict]) -> None:
+    """Simplified mesh against the full one: triangles and PSNR/SSIM deltas per case."""
+    by = {(r["case"], r["method"]): r for r in rows}
+    pairs = [
+        (c, by[(c, "photo3d")], by[(c, "simplified")]) for c, m in by if m == "photo3d" and (c, "simplified") in by
+    ]
+    if not pairs:
+        return
+    print("\n| case | faces full | faces simplified | ratio | PSNR all | PSNR disocc | SSIM all | halo MAE |")
+    print("|---|---|---|---|---|---|---|---|")
+    for case, full, simple in pairs:
+        ratio = full["faces"] / simple["faces"] if full.get("faces") and simple.get("faces") else math.nan
+        print(
+            f"| {case} | {full.get('faces', 0):,} | {simple.get('faces', 0):,} | {ratio:.1f}x "
+            f"| {simple['psnr_all'] - full['psnr_all']:+.3f} dB "
+            f"| {simple['psnr_disoccluded'] - full['psnr_disoccluded']:+.3f} dB "
+            f"| {simple['ssim_all'] - full['ssim_all']:+.4f} | {simple['halo_mae'] - full['halo_mae']:+.3f} |"
+        )
+
+
 def print_speed(rows: list[dict]) -> None:
     print(
         "\n| photo | trajectory | LDI + inpainting | mesh | total | layers | band px | vertices | faces | peak memory |"
@@ -351,6 +384,7 @@ def main() -> int:
     rows = summarise(evaluate(cases, methods, args.ssaa))
     print_quality(rows)
     print_targets(rows)
+    print_simplification(rows)
     speed_rows = []
     if not args.no_speed:
         sizes = [tuple(int(v) for v in s.split("x")) for s in args.speed_sizes.split(",") if s]

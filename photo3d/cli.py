@@ -159,6 +159,37 @@ def _parse_pair(text: str, option: str) -> tuple[float, float]:
     return near, far
 
 
+def _parse_presets(values: list[str] | None) -> tuple[tuple[int, int, float] | None, str | None]:
+    """Splits ``--preset`` values into an output format (tiktok, 4k, ...) and an encoder speed preset."""
+    from .framing import FORMAT_PRESETS
+    from .video import ENCODER_PRESETS
+
+    fmt = speed = None
+    for value in values or []:
+        name = value.lower()
+        if name in FORMAT_PRESETS:
+            if fmt is not None:
+                raise Photo3DError(f"--preset gives two output formats; choose one of {', '.join(FORMAT_PRESETS)}")
+            fmt = FORMAT_PRESETS[name]
+        elif name in ENCODER_PRESETS:
+            if speed is not None:
+                raise Photo3DError("--preset gives two encoder speeds; choose one")
+            speed = name
+        else:
+            raise Photo3DError(
+                f"--preset {value!r} is neither an output format ({', '.join(FORMAT_PRESETS)}) "
+                f"nor an encoder speed ({', '.join(ENCODER_PRESETS)})"
+            )
+    return fmt, speed
+
+
+def _playback(loop: bool, once: bool, pingpong: bool) -> str | None:
+    chosen = [name for name, on in (("loop", loop), ("once", once), ("pingpong", pingpong)) if on]
+    if len(chosen) > 1:
+        raise Photo3DError(f"give at most one of --loop, --once and --pingpong, got {', '.join(chosen)}")
+    return chosen[0] if chosen else None
+
+
 @app.command()
 def render(
     image: Annotated[Path, typer.Argument(help="The photo: JPEG, PNG, TIFF, WebP or HEIC.", show_default=False)],
@@ -175,31 +206,101 @@ def render(
     trajectory: Annotated[
         str,
         typer.Option(
-            "--trajectory", "-t", help="Preset (dolly, swing, circle; see 'photo3d trajectories') or TOML file."
+            "--trajectory",
+            "-t",
+            help="Camera move: dolly, dolly-zoom, zoom-in, swing, circle, horizontal, vertical, orbit "
+            "(see 'photo3d trajectories'), or a TOML file.",
         ),
     ] = "dolly",
+    intensity: Annotated[
+        float, typer.Option(help="Amount of camera motion: 1 = the preset's, 0.5 = half, 0 = still camera.")
+    ] = 1.0,
+    focus: Annotated[
+        float | None,
+        typer.Option(
+            help="Depth that stays put on screen, in the depth map's units. [default: the subject's depth]",
+            show_default=False,
+        ),
+    ] = None,
+    loop: Annotated[
+        bool, typer.Option("--loop", help="Seamless loop: the frame after the last equals the first.")
+    ] = False,
+    once: Annotated[bool, typer.Option("--once", help="Play the move once, from start to end.")] = False,
+    pingpong: Annotated[bool, typer.Option("--pingpong", help="Play the move forward, then backward.")] = False,
+    reverse: Annotated[bool, typer.Option("--reverse", help="Play the move backwards.")] = False,
+    easing: Annotated[
+        str | None,
+        typer.Option(
+            help="Time easing: linear, smooth, ease-in, ease-out or sine. [default: the trajectory's own]",
+            show_default=False,
+        ),
+    ] = None,
     out: Annotated[
         Path | None,
         typer.Option(
             "--out",
             "-o",
-            help="Video (.mp4, .webm, .gif) or a directory for PNG frames. [default: PHOTO_TRAJECTORY.mp4]",
+            help="Video (.mp4, .webm, .gif), still image (.png, .jpg), or a directory for PNG frames. "
+            "[default: PHOTO_TRAJECTORY.mp4]",
+            show_default=False,
         ),
     ] = None,
     ply: Annotated[Path | None, typer.Option(help="Also write the layered mesh as a binary PLY for Blender.")] = None,
     fov: FovOpt = None,
     focal_px: FocalOpt = None,
-    fps: Annotated[float, typer.Option(help="Frames per second.")] = 30.0,
+    preset: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Output format: tiktok, reels, shorts (1080x1920, 30 fps), square (1080x1080), 1080p, 4k; "
+            "and/or x264/x265 speed: ultrafast ... veryslow. May be given twice.",
+            show_default=False,
+        ),
+    ] = None,
+    size: Annotated[
+        str | None,
+        typer.Option(
+            help="Output WIDTHxHEIGHT, e.g. 1080x1920 (overrides --preset's). [default: the photo's size, made even]",
+            show_default=False,
+        ),
+    ] = None,
+    fps: Annotated[
+        float | None, typer.Option(help="Frames per second. [default: 30, or --preset's]", show_default=False)
+    ] = None,
     duration: Annotated[float, typer.Option(help="Length in seconds.")] = 4.0,
     frames: Annotated[int | None, typer.Option(help="Exact number of frames (overrides --duration).")] = None,
-    size: Annotated[
-        str | None, typer.Option(help="Output WIDTHxHEIGHT, e.g. 1080x1920. [default: the photo's size, made even]")
-    ] = None,
-    ssaa: Annotated[int, typer.Option(help="Supersampling anti-aliasing factor (1 = off).")] = 2,
     framing: Annotated[
-        str, typer.Option(help="cover: fill the frame, zoom just enough to hide the photo's edge; none: source camera.")
+        str,
+        typer.Option(
+            help="cover: fill the frame, cropped around the subject, zoomed just enough to hide the photo's edge; "
+            "contain: the whole photo with black bars; none: the source camera as is."
+        ),
     ] = "cover",
-    crf: Annotated[int, typer.Option(help="Video quality (lower is better).")] = 18,
+    ssaa: Annotated[
+        float, typer.Option(help="Supersampling anti-aliasing, 1 (off) to 4; fractions such as 1.5 allowed.")
+    ] = 2.0,
+    msaa: Annotated[int, typer.Option(help="Multisample anti-aliasing samples: 0 (off), 2, 4 or 8.")] = 0,
+    codec: Annotated[
+        str | None,
+        typer.Option(help="h264 or h265 for .mp4, vp9 for .webm. [default: h264 / vp9]", show_default=False),
+    ] = None,
+    crf: Annotated[
+        int | None,
+        typer.Option(help="Video quality, lower is better. [default: 18 for H.264, the encoder's own else]"),
+    ] = None,
+    stereo: Annotated[
+        str | None,
+        typer.Option(
+            help="Stereo 3D: sbs (side by side), tb (top and bottom) or anaglyph (red-cyan glasses).",
+            show_default=False,
+        ),
+    ] = None,
+    baseline: Annotated[
+        float, typer.Option(help="Distance between the stereo eyes as a fraction of the focus depth.")
+    ] = 0.03,
+    simplify: Annotated[
+        float,
+        typer.Option(help="Mesh simplification: largest geometric error in output pixels (0 = one vertex per pixel)."),
+    ] = 0.25,
     inpainter: Annotated[
         str,
         typer.Option(
@@ -209,16 +310,25 @@ def render(
     ] = "classical",
     layers: Annotated[int, typer.Option(help="Most LDI layers, the photo's own included (1 = no inpainting).")] = 4,
 ) -> None:
-    """Render a parallax video (and optionally a PLY mesh) from a photo.
+    """Render a parallax video, a still (optionally stereo) and/or a PLY mesh from a photo.
 
     Depth comes from --depth, else from the photo itself (Google Lens Blur JPEG, Apple portrait HEIC),
     else from a depth model (Depth Anything V2 Small by default; weights download on first use).
+
+    Example: photo3d render photo.jpg --preset tiktok -t orbit --loop
     """
     from .ldi import LDIParams
     from .pipeline import RenderSettings
 
     if layers < 1:
         raise Photo3DError(f"--layers must be at least 1, got {layers}")
+    fmt, encoder_preset = _parse_presets(preset)
+    wh = _parse_size(size)
+    if wh is None and fmt is not None:
+        wh = fmt[:2]
+    if fps is None:
+        fps = fmt[2] if fmt is not None else 30.0
+    _check_choices(easing=easing, stereo=stereo, framing=framing, codec=codec)
 
     depth_settings = _depth_settings(
         depth,
@@ -237,10 +347,21 @@ def render(
         fps=fps,
         duration=duration,
         frames=frames,
-        size=_parse_size(size),
+        size=wh,
         ssaa=ssaa,
+        msaa=msaa,
         framing=framing,
         crf=crf,
+        codec=codec,
+        encoder_preset=encoder_preset,
+        intensity=intensity,
+        focus=focus,
+        playback=_playback(loop, once, pingpong),
+        reverse=reverse,
+        easing=easing,
+        stereo=stereo,
+        baseline=baseline,
+        simplify=simplify,
         ldi=LDIParams(max_layers=layers),
         inpainter=inpainter,
         device=device,
@@ -248,6 +369,18 @@ def render(
     if out is None:
         out = Path(f"{image.stem}_{Path(trajectory).stem}.mp4")
     _run_render(image, depth_settings, fov, focal_px, settings, out, ply)
+
+
+def _check_choices(**values: str | None) -> None:
+    """One-line errors for option values outside their choices, before any slow work."""
+    from .framing import FRAMINGS
+    from .stereo import STEREO_MODES
+    from .trajectory import EASINGS
+
+    choices = {"easing": EASINGS, "stereo": STEREO_MODES, "framing": FRAMINGS, "codec": ("h264", "h265", "vp9")}
+    for name, value in values.items():
+        if value is not None and value not in choices[name]:
+            raise Photo3DError(f"--{name} must be one of {', '.join(choices[name])}, got {value!r}")
 
 
 def _run_render(image, depth_settings, fov, focal_px, settings, out, ply) -> None:
@@ -258,12 +391,16 @@ def _run_render(image, depth_settings, fov, focal_px, settings, out, ply) -> Non
     from .pipeline import load_scene, render_photo
     from .progress import frame_progress
     from .trajectory import load_trajectory
+    from .video import check_output
 
     for target in (out, ply):  # fail before the (possibly long) depth estimation
         if target is not None:
             check_writable(Path(target))
-    load_trajectory(settings.trajectory)  # bad trajectories, frame counts and inpainters fail before depth estimation
+    # Bad trajectories, frame counts, outputs and inpainters fail before depth estimation.
+    check_output(out, codec=settings.codec, crf=settings.crf, preset=settings.encoder_preset)
+    load_trajectory(settings.trajectory)
     settings.num_frames()
+    settings.motion(None)
     settings = replace(settings, inpainter=make_inpainter(settings.inpainter, settings.device))
     scene = load_scene(image, depth_settings, fov, focal_px)
     with frame_progress(disable=_state["quiet"]) as progress:
@@ -278,8 +415,8 @@ def _run_render(image, depth_settings, fov, focal_px, settings, out, ply) -> Non
     if not _state["quiet"]:
         t = report.timings
         typer.echo(
-            f"wrote {out} ({report.frames} frames, {report.size[0]}x{report.size[1]}, zoom {report.zoom:.3f}); "
-            f"depth {scene.depth_source}; "
+            f"wrote {out} ({report.frames} frames, {report.size[0]}x{report.size[1]}, zoom {report.zoom:.3f}, "
+            f"focus depth {report.focus:.3g}); depth {scene.depth_source}; "
             f"LDI {report.layers} layers, band {report.band_px} px; "
             f"mesh {report.vertices} vertices, {report.faces} faces; "
             f"LDI+mesh {t.get('ldi_mesh', 0):.2f} s, render+encode {t.get('render', 0):.2f} s"
@@ -408,11 +545,11 @@ def sample(
 
 @app.command()
 def trajectories() -> None:
-    """List the trajectory presets."""
-    from .trajectory import load_trajectory, preset_names
+    """List the trajectory presets (use one with --trajectory NAME, or copy its file to make your own)."""
+    from .trajectory import preset_descriptions
 
-    for name in preset_names():
-        typer.echo(f"{name:10s} {load_trajectory(name).description}")
+    for name, description in preset_descriptions():
+        typer.echo(f"{name:12s} {description}")
 
 
 def main(argv: list[str] | None = None) -> None:

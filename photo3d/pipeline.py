@@ -21,11 +21,20 @@ from .camera import Intrinsics, Pose
 from .depth import DepthOptions
 from .errors import Photo3DError
 from .estimate import DEFAULT_FAR, DEFAULT_NEAR
-from .framing import FRAMINGS, base_output_intrinsics, edge_zoom
+from .framing import (
+    FRAMINGS,
+    Subject,
+    base_output_intrinsics,
+    contain_size,
+    edge_zoom,
+    find_subject,
+    letterbox,
+    zoom_about,
+)
 from .inpaint import Inpainter, make_inpainter
 from .ldi import LDI, LDIParams, build_ldi
-from .mesh import Mesh, mesh_from_ldi
-from .trajectory import load_trajectory, scene_scale, trajectory_cameras
+from .mesh import Mesh, mesh_from_ldi, simplify_tolerance
+from .trajectory import Motion, load_trajectory, scene_scale, trajectory_cameras
 
 __all__ = [
     "DepthSettings",
@@ -33,11 +42,13 @@ __all__ = [
     "RenderReport",
     "RenderSettings",
     "Scene",
+    "CameraPlan",
     "build_3d_photo",
     "export_depth_maps",
     "load_scene",
     "obtain_depth",
     "plan_cameras",
+    "plan_render",
     "render_frames",
     "render_photo",
 ]
@@ -72,11 +83,26 @@ class RenderSettings:
         fps: Frames per second of the video.
         duration: Length of the video in seconds (ignored when ``frames`` is set).
         frames: Exact number of frames; None derives it from ``duration * fps``.
-        size: Output ``(width, height)`` in pixels; None uses the photo's size rounded down to even numbers.
-        ssaa: Supersampling factor: frames are drawn at ``ssaa`` times the size and box-filtered down.
-        framing: ``"cover"``: fill the frame and zoom in just enough to keep the photo's edge out of view;
-            ``"none"``: the source camera's focal length and pixel grid, nothing added.
-        crf: Video quality for H.264/VP9 (lower is better; 18 is visually lossless).
+        size: Output frame ``(width, height)`` in pixels; None uses the photo's size rounded down to even
+            numbers (per eye with ``stereo``).
+        ssaa: Supersampling factor from 1 to 4 (fractional allowed): frames are drawn at ``ssaa`` times
+            the size and area-filtered down in linear light.
+        msaa: Multisample anti-aliasing samples (0 = off; 2, 4 or 8) on top of SSAA.
+        framing: ``"cover"``: fill the frame (cropped around the subject) and zoom just enough to keep the
+            photo's edge out of view; ``"contain"``: the whole photo with bars; ``"none"``: the source
+            camera's focal length and pixel grid, nothing added.
+        crf: Video quality (lower is better); None: the encoder's default (see :func:`photo3d.video.open_writer`).
+        codec: ``"h264"`` (default for .mp4), ``"h265"``, ``"vp9"`` (.webm); None picks by the file suffix.
+        encoder_preset: x264/x265 speed preset (``ultrafast`` ... ``veryslow``); None: ``veryfast``.
+        intensity: Amount of camera motion (1 = the preset's, 0 = still), >= 0.
+        focus: Planar depth that stays put on screen; None: the subject's depth (:func:`photo3d.framing.find_subject`).
+        playback: ``"once"``, ``"loop"`` or ``"pingpong"``; None: the trajectory's own.
+        reverse: Play the trajectory backwards.
+        easing: Time easing (see :data:`photo3d.trajectory.EASINGS`); None: the trajectory's own.
+        stereo: None, or ``"sbs"``, ``"tb"``, ``"anaglyph"`` (see :mod:`photo3d.stereo`).
+        baseline: Distance between the eyes as a fraction of the focus depth (stereo only), >= 0.
+        simplify: Largest geometric error of mesh simplification in output pixels (0: one vertex per
+            pixel; see :func:`photo3d.mesh.mesh_from_ldi`).
         ldi: LDI construction settings.
         inpainter: Colour inpainter of the back layers: ``"classical"`` (smooth fill plus texture),
             ``"smooth"``, the path of a TorchScript network (e.g. LaMa's ``big-lama.pt``), or an
@@ -90,9 +116,20 @@ class RenderSettings:
     duration: float = 4.0
     frames: int | None = None
     size: tuple[int, int] | None = None
-    ssaa: int = 2
+    ssaa: float = 2.0
+    msaa: int = 0
     framing: str = "cover"
-    crf: int = 18
+    crf: int | None = None
+    codec: str | None = None
+    encoder_preset: str | None = None
+    intensity: float = 1.0
+    focus: float | None = None
+    playback: str | None = None
+    reverse: bool = False
+    easing: str | None = None
+    stereo: str | None = None
+    baseline: float = 0.03
+    simplify: float = 0.25
     ldi: LDIParams = field(default_factory=LDIParams)
     inpainter: str | Inpainter = "classical"
     device: str | None = None
@@ -107,6 +144,16 @@ class RenderSettings:
             raise Photo3DError(f"--fps and --duration must be positive, got {self.fps} and {self.duration}")
         return max(1, round(self.duration * self.fps))
 
+    def motion(self, focus: float | None) -> Motion:
+        """The trajectory options, with the focus depth to keep still."""
+        return Motion(
+            intensity=self.intensity,
+            focus=focus,
+            playback=self.playback,
+            reverse=self.reverse,
+            easing=self.easing,
+        )
+
 
 @dataclass
 class RenderReport:
@@ -119,8 +166,10 @@ class RenderReport:
         layers: LDI layers.
         band_px: Width of the back-layer band in source pixels.
         zoom: Zoom applied by the framing to keep the photo's edge out of view.
-        vertices: Mesh vertex count.
-        faces: Mesh triangle count.
+        focus: The planar depth kept still on screen (depth units).
+        vertices: Vertex count of the rendered (simplified) mesh.
+        faces: Triangle count of the rendered (simplified) mesh.
+        faces_full: Triangle count with one vertex per LDI sample (what the PLY holds).
         timings: Seconds per stage: ``load``, ``ldi_mesh``, ``render`` (render plus encode,
             overlapped), ``ply``.
 
@@ -132,8 +181,10 @@ class RenderReport:
     layers: int = 0
     band_px: int = 0
     zoom: float = 1.0
+    focus: float = 0.0
     vertices: int = 0
     faces: int = 0
+    faces_full: int = 0
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -368,29 +419,106 @@ def export_depth_maps(
     return targets, scene.depth_source
 
 
-def output_size(scene: Scene, size: tuple[int, int] | None) -> tuple[int, int]:
-    """The output ``(width, height)``: ``size``, or the photo's size rounded down to even numbers."""
+def output_size(scene: Scene, size: tuple[int, int] | None, stereo: str | None = None) -> tuple[int, int]:
+    """The output frame's ``(width, height)``: ``size``, or the photo's size rounded down to even numbers.
+
+    Without ``size``, a stereo frame holds two eyes of the photo's size (see :func:`photo3d.stereo.stereo_frame_size`).
+    """
     if size is None:
         w, h = scene.intrinsics.width, scene.intrinsics.height
         size = (max(2, w - w % 2), max(2, h - h % 2))
+        if stereo is not None:
+            from .stereo import stereo_frame_size
+
+            size = stereo_frame_size(size[0], size[1], stereo)
     if size[0] < 2 or size[1] < 2:
         raise Photo3DError(f"--size must be at least 2x2, got {size[0]}x{size[1]}")
     return size
 
 
+def eye_size(frame: tuple[int, int], stereo: str | None) -> tuple[int, int]:
+    """The size of one eye's view inside a frame: half the width (sbs) or height (tb), else the frame."""
+    w, h = frame
+    if stereo == "sbs":
+        if w % 2:
+            raise Photo3DError(f"--stereo sbs needs an even frame width, got {w}")
+        return w // 2, h
+    if stereo == "tb":
+        if h % 2:
+            raise Photo3DError(f"--stereo tb needs an even frame height, got {h}")
+        return w, h // 2
+    return w, h
+
+
+@dataclass
+class CameraPlan:
+    """Every frame's camera(s) and where the frame's pixels come from.
+
+    Attributes:
+        cameras: ``(pose, intrinsics)`` per frame (the centre between the eyes for stereo), before edge zoom.
+        frame_size: ``(width, height)`` of the written frames.
+        view_size: ``(width, height)`` each camera renders (smaller than one eye's area with ``contain``).
+        focus: The planar depth kept still on screen.
+        subject: The subject found in the depth map.
+
+    """
+
+    cameras: list[tuple[Pose, Intrinsics]]
+    frame_size: tuple[int, int]
+    view_size: tuple[int, int]
+    focus: float
+    subject: Subject
+
+
 def plan_cameras(scene: Scene, settings: RenderSettings) -> list[tuple[Pose, Intrinsics]]:
-    """Every frame's camera, before any framing zoom.
+    """Every frame's camera, before any framing zoom (see :func:`plan_render` for the whole plan).
 
     Raises:
         Photo3DError: For an unknown trajectory or framing, or invalid frame counts.
 
     """
+    return plan_render(scene, settings).cameras
+
+
+def plan_render(scene: Scene, settings: RenderSettings) -> CameraPlan:
+    """Sizes, subject, focus and every frame's camera.
+
+    Raises:
+        Photo3DError: For an unknown trajectory or framing, invalid frame counts, sizes or motion options.
+
+    """
     if settings.framing not in FRAMINGS:
         raise Photo3DError(f"--framing must be one of {', '.join(FRAMINGS)}, got {settings.framing!r}")
     traj = load_trajectory(settings.trajectory)
-    width, height = output_size(scene, settings.size)
-    base = base_output_intrinsics(scene.intrinsics, width, height, settings.framing)
-    return trajectory_cameras(traj, settings.num_frames(), base, scene_scale(scene.depth))
+    frame = output_size(scene, settings.size, settings.stereo)
+    eye = eye_size(frame, settings.stereo)
+    view = contain_size(scene.intrinsics, *eye) if settings.framing == "contain" else eye
+    subject = find_subject(scene.depth, scene.image)
+    # The automatic focus stays at least half the scene's reference depth away, so that no preset
+    # (the dolly moves in by 0.15 of it) reaches the focus point at intensities up to 3.
+    focus = settings.focus if settings.focus is not None else max(subject.depth, 0.5 * scene_scale(scene.depth))
+    if not (focus > 0 and np.isfinite(focus)):
+        raise Photo3DError(f"--focus must be a positive depth, got {focus}")
+    base = base_output_intrinsics(scene.intrinsics, view[0], view[1], settings.framing, subject.position)
+    cameras = trajectory_cameras(
+        traj, settings.num_frames(), base, scene_scale(scene.depth), settings.motion(float(focus))
+    )
+    return CameraPlan(cameras, frame, view, float(focus), subject)
+
+
+def stereo_cameras(plan: CameraPlan, settings: RenderSettings) -> list[tuple[Pose, Intrinsics]]:
+    """Every camera to render, in order: one per frame, or left and right eye per frame with ``stereo``."""
+    if settings.stereo is None:
+        return list(plan.cameras)
+    from .stereo import eye_cameras
+
+    if not settings.baseline >= 0:
+        raise Photo3DError(f"--baseline must be at least 0, got {settings.baseline}")
+    out = []
+    for pose, k in plan.cameras:
+        left, right = eye_cameras(pose, k, settings.baseline * plan.focus, plan.focus)
+        out += [left, right]
+    return out
 
 
 def build_3d_photo(
@@ -399,7 +527,7 @@ def build_3d_photo(
     params: LDIParams = LDIParams(),
     inpainter: str | Inpainter | None = None,
 ) -> tuple[LDI, Mesh]:
-    """Lifts a scene into an LDI and triangulates it.
+    """Lifts a scene into an LDI and triangulates it (one vertex per sample).
 
     Args:
         scene: Photo, depth and camera.
@@ -420,22 +548,37 @@ def render_frames(
     cameras: list[tuple[Pose, Intrinsics]],
     out: str | Path,
     fps: float,
-    ssaa: int = 2,
-    crf: int = 18,
+    ssaa: float = 2,
+    crf: int | None = None,
     on_frame: Callable[[int], None] | None = None,
     on_start: Callable[[str], None] | None = None,
+    *,
+    msaa: int = 0,
+    stereo: str | None = None,
+    frame_size: tuple[int, int] | None = None,
+    codec: str | None = None,
+    encoder_preset: str | None = None,
 ) -> str:
     """Renders the mesh from each camera and streams the frames into ``out``.
 
+    Encoding runs in a separate process (ffmpeg) fed from a queue, so it overlaps rendering.
+
     Args:
         mesh: The mesh.
-        cameras: ``(pose, intrinsics)`` per frame, all the same image size.
-        out: ``.mp4``, ``.webm``, ``.gif``, or a directory for a PNG sequence.
+        cameras: ``(pose, intrinsics)`` per frame, all the same image size; with ``stereo``, left and
+            right eye of each frame in turn.
+        out: ``.mp4``, ``.webm``, ``.gif``, a still ``.png``/``.jpg``, or a directory for a PNG sequence.
         fps: Frames per second.
-        ssaa: Supersampling factor.
-        crf: Encoder quality.
+        ssaa: Supersampling factor, 1 to 4.
+        crf: Encoder quality (None: the encoder's default).
         on_frame: Called with the number of frames written after each frame.
         on_start: Called once with the OpenGL renderer's name.
+        msaa: Multisample anti-aliasing samples (0 = off).
+        stereo: None, ``"sbs"``, ``"tb"`` or ``"anaglyph"``: how each frame's two eyes are combined.
+        frame_size: Size of the written frames; a smaller rendered view is centred with black bars
+            (``contain`` framing). None: the cameras' size (combined as ``stereo`` says).
+        codec: Video codec (None: by the file suffix).
+        encoder_preset: x264/x265 speed preset.
 
     Returns:
         The OpenGL renderer's name.
@@ -445,14 +588,35 @@ def render_frames(
     from .video import open_writer
 
     k0 = cameras[0][1]
-    with Renderer(k0.width, k0.height, ssaa) as renderer, open_writer(out, k0.width, k0.height, fps, crf=crf) as writer:
+    view = (k0.width, k0.height)
+    eye = frame_size if frame_size is not None else view
+    if stereo is not None:
+        from .stereo import compose_stereo, stereo_frame_size
+
+        if frame_size is None:
+            eye = view
+            size = stereo_frame_size(view[0], view[1], stereo)
+        else:
+            size = frame_size
+            eye = eye_size(frame_size, stereo)
+    else:
+        size = eye
+    per_frame = 2 if stereo is not None else 1
+    with (
+        Renderer(view[0], view[1], ssaa, msaa=msaa) as renderer,
+        open_writer(out, size[0], size[1], fps, crf=crf, codec=codec, preset=encoder_preset) as writer,
+    ):
         if on_start:
             on_start(renderer.renderer_name)
         renderer.upload(mesh)
-        for i, (pose, k) in enumerate(cameras):
-            writer.write(renderer.render(pose, k))
+        for i in range(0, len(cameras), per_frame):
+            views = [renderer.render(*cameras[i + j]) for j in range(per_frame)]
+            if eye != view:
+                views = [letterbox(v, eye[0], eye[1]) for v in views]
+            frame = compose_stereo(views[0], views[1], stereo) if stereo is not None else views[0]
+            writer.write(frame)
             if on_frame:
-                on_frame(i + 1)
+                on_frame(i // per_frame + 1)
         return renderer.renderer_name
 
 
@@ -468,9 +632,10 @@ def render_photo(
 
     Args:
         scene: Photo, depth and camera (see :func:`load_scene`).
-        out: Video file (``.mp4``, ``.webm``, ``.gif``) or directory for PNG frames; None renders no video.
-        settings: Trajectory, timing, size, SSAA and framing.
-        ply: Where to write the mesh as a binary PLY, or None.
+        out: Video file (``.mp4``, ``.webm``, ``.gif``), still image (``.png``, ``.jpg``: the first
+            frame) or directory for PNG frames; None renders no video.
+        settings: Trajectory, timing, size, SSAA, framing, stereo and encoding.
+        ply: Where to write the mesh (one vertex per LDI sample) as a binary PLY, or None.
         on_frame: Progress callback ``(frames_done, frames_total)``.
         on_start: Called once with the OpenGL renderer's name before the first frame.
 
@@ -483,29 +648,48 @@ def render_photo(
     """
     from .export import write_ply
     from .outputs import check_writable
+    from .video import is_still
 
     for target in (out, ply):
         if target is not None:
             check_writable(Path(target))
+    if not settings.simplify >= 0:
+        raise Photo3DError(f"--simplify must be at least 0 pixels, got {settings.simplify}")
+    if out is not None and is_still(out) and settings.num_frames() != 1:
+        from dataclasses import replace
+
+        settings = replace(settings, frames=1)
     report = RenderReport()
-    cameras = plan_cameras(scene, settings)
+    plan = plan_render(scene, settings)
+    cameras = stereo_cameras(plan, settings)
+    report.focus = plan.focus
     t0 = time.perf_counter()
     inpainter = make_inpainter(settings.inpainter, settings.device)
-    ldi, mesh = build_3d_photo(scene, [p for p, _ in cameras], settings.ldi, inpainter)
+    ldi = build_ldi(scene.image, scene.depth, scene.intrinsics, [p for p, _ in cameras], settings.ldi, inpainter)
+    full = mesh_from_ldi(ldi) if (ply is not None or settings.simplify == 0) else None
+    if settings.simplify > 0 and out is not None:
+        mesh = mesh_from_ldi(ldi, max_error=simplify_tolerance(cameras, settings.simplify))
+    else:
+        mesh = full
     report.timings["ldi_mesh"] = time.perf_counter() - t0
     report.layers, report.band_px = ldi.num_layers, ldi.band_px
-    report.vertices, report.faces = mesh.num_vertices, mesh.num_faces
+    if mesh is not None:
+        report.vertices, report.faces = mesh.num_vertices, mesh.num_faces
+    if full is not None:
+        report.faces_full = full.num_faces
     if ply is not None:
         t0 = time.perf_counter()
-        write_ply(ply, mesh, scene.intrinsics)
+        write_ply(ply, full, scene.intrinsics)
         report.timings["ply"] = time.perf_counter() - t0
     if out is None:
         return report
-    if settings.framing == "cover":
-        report.zoom = edge_zoom(ldi.depth[0], scene.intrinsics, cameras)
-        cameras = [(pose, k.zoomed(report.zoom)) for pose, k in cameras]
-    report.size = (cameras[0][1].width, cameras[0][1].height)
-    report.frames = len(cameras)
+    if settings.framing in ("cover", "contain"):
+        # About the frame centre: with the crop moved onto the subject, the principal point is off centre.
+        centre = (plan.view_size[0] / 2.0, plan.view_size[1] / 2.0)
+        report.zoom = edge_zoom(ldi.depth[0], scene.intrinsics, cameras, center=centre)
+        cameras = [(pose, zoom_about(k, report.zoom, centre)) for pose, k in cameras]
+    report.size = plan.frame_size
+    report.frames = len(plan.cameras)
     t0 = time.perf_counter()
     report.renderer = render_frames(
         mesh,
@@ -514,8 +698,13 @@ def render_photo(
         settings.fps,
         settings.ssaa,
         settings.crf,
-        on_frame=(lambda i: on_frame(i, len(cameras))) if on_frame else None,
+        on_frame=(lambda i: on_frame(i, report.frames)) if on_frame else None,
         on_start=on_start,
+        msaa=settings.msaa,
+        stereo=settings.stereo,
+        frame_size=plan.frame_size,
+        codec=settings.codec,
+        encoder_preset=settings.encoder_preset,
     )
     report.timings["render"] = time.perf_counter() - t0
     return report

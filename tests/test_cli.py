@@ -139,10 +139,14 @@ def plane_inputs(tmp_path: Path, photo: Path, z: float) -> Path:
 @pytest.mark.gl
 @pytest.mark.parametrize("shift_px", [0, 4])
 def test_contract_source_pixel_grid(tmp_path, photo, shift_px):
-    """One frame, SSAA 1, framing none: the source camera exactly; a move by tx shifts by f tx / Z pixels."""
+    """One frame, SSAA 1, framing none: the source camera exactly; a move by tx shifts by f tx (1/Z - 1/focus) pixels.
+
+    The lens shift keeps the focus depth still, so with ``--focus 4 Z`` the plane moves by 3/4 of f tx / Z.
+    """
     z, f = 3.0, 70.0
+    focus = 4.0 * z
     depth = plane_inputs(tmp_path, photo, z)
-    tx = shift_px * z / f
+    tx = shift_px / (f * (1.0 / z - 1.0 / focus))
     traj = tmp_path / "path.toml"
     traj.write_text(f"[[keyframe]]\nt = 0.0\nposition = [{tx!r}, 0.0, 0.0]\n")
     out = tmp_path / "frames"
@@ -165,6 +169,8 @@ def test_contract_source_pixel_grid(tmp_path, photo, shift_px):
         "64x48",
         "--framing",
         "none",
+        "--focus",
+        focus,
         "--out",
         f"{out}/",
     )

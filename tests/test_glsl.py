@@ -104,8 +104,9 @@ def test_load_program_sources_downsample_factor():
         lines = sources[key].splitlines()
         assert lines[0].startswith("#version")
         assert lines[1:4] == [f"#define {stage} 1", "#define FACTOR 2", "#line 2"]
-    # SSAA resolve: the fragment stage averages a FACTOR x FACTOR block.
-    assert "/ float(FACTOR * FACTOR)" in sources["fragment_shader"]
+    # The resolve includes the sRGB transfer functions: the include is expanded into both stages.
+    for key in STAGES:
+        assert "vec3 linear_to_srgb(" in sources[key] and '#include "srgb.glsl"' not in sources[key]
 
 
 def test_load_program_sources_missing_file():

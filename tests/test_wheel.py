@@ -13,13 +13,11 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
-RESOURCES = [
-    "photo3d/_resources/shaders/mesh.glsl",
-    "photo3d/_resources/shaders/downsample.glsl",
-    "photo3d/_resources/trajectories/dolly.toml",
-    "photo3d/_resources/trajectories/swing.toml",
-    "photo3d/_resources/trajectories/circle.toml",
-]
+# Every shader and trajectory preset of the repository must be in the wheel.
+RESOURCES = sorted(
+    f"photo3d/_resources/{p.parent.name}/{p.name}"
+    for p in [*(REPO_ROOT / "shaders").glob("*.glsl"), *(REPO_ROOT / "trajectories").glob("*.toml")]
+)
 
 
 def _run(args: list[str], **kwargs) -> subprocess.CompletedProcess:
