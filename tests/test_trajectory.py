@@ -463,8 +463,10 @@ def test_dolly_zoom_keeps_the_focus_plane_size():
             np.testing.assert_allclose(k.fx / KC.fx, (focus - pose.position[2]) / focus, rtol=1e-12)
             far_sizes.append(np.linalg.norm(np.diff(_project(pose, k, far), axis=0)))
         assert np.all(np.diff(far_sizes) > 0)  # the background grows
-        # The preset pulls back by a quarter of the focus depth (times the intensity): zoom 1 + 0.25 * intensity.
-        np.testing.assert_allclose(cams[-1][1].fx / KC.fx, 1.0 + 0.25 * motion.intensity, rtol=1e-12)
+        # The preset pulls back by a fraction of the focus depth (times the intensity): zoom 1 + pull * intensity.
+        pull = -traj.keyframes[-1].position[2]
+        assert 0.05 <= pull <= 0.5
+        np.testing.assert_allclose(cams[-1][1].fx / KC.fx, 1.0 + pull * motion.intensity, rtol=1e-12)
 
 
 def test_orbit_aims_at_the_focus_point_at_constant_distance():
@@ -687,11 +689,13 @@ def test_segments_with_a_rotating_preset_stay_continuous(tmp_path):
         a, b = cameras_at(traj, np.array([bound - eps, bound + eps]), KC, SCALE)
         assert np.abs(_cam_vector(a) - _cam_vector(b)).max() < 1e-4
     pose, k = cameras_at(traj, np.array([1.0]), KC, SCALE)[0]
-    # The zoom-in's focal factor 1.25 carries on through the (closed) orbit and multiplies the dolly zoom's 1.25.
-    assert k.fx / KC.fx == pytest.approx(1.25 * 1.25, rel=1e-9)
+    zoom_in, dolly_zoom = load_trajectory("zoom-in"), load_trajectory("dolly-zoom")
+    push, pull = zoom_in.keyframes[-1].position[2], -dolly_zoom.keyframes[-1].position[2]
+    # The zoom-in's focal factor carries on through the (closed) orbit and multiplies the dolly zoom's 1 + pull.
+    assert k.fx / KC.fx == pytest.approx(zoom_in.keyframes[-1].zoom * (1.0 + pull), rel=1e-9)
     np.testing.assert_allclose(pose.rotation, np.eye(3), atol=1e-9)
-    # Positions add up: the zoom-in pushes in by 0.03 * scale, the dolly zoom pulls back by 0.25 * focus (= scale).
-    np.testing.assert_allclose(pose.position, [0.0, 0.0, (0.03 - 0.25) * SCALE], atol=1e-9)
+    # Positions add up: the zoom-in pushes in by push * scale, the dolly zoom pulls back by pull * focus (= scale).
+    np.testing.assert_allclose(pose.position, [0.0, 0.0, (push - pull) * SCALE], atol=1e-9)
 
 
 # --- errors name the line ------------------------------------------------------------------------------------------
