@@ -231,7 +231,7 @@ def render(
     easing: Annotated[
         str | None,
         typer.Option(
-            help="Time easing: linear, smooth, ease-in, ease-out or sine. [default: the trajectory's own]",
+            help="Time easing: linear, smooth, smoother, ease-in, ease-out or sine. [default: the trajectory's own]",
             show_default=False,
         ),
     ] = None,
@@ -251,6 +251,7 @@ def render(
     preset: Annotated[
         list[str] | None,
         typer.Option(
+            metavar="NAME",
             help="Output format: tiktok, reels, shorts (1080x1920, 30 fps), square (1080x1080), 1080p, 4k; "
             "and/or x264/x265 speed: ultrafast ... veryslow. May be given twice.",
             show_default=False,
@@ -390,6 +391,7 @@ def _run_render(image, depth_settings, fov, focal_px, settings, out, ply) -> Non
     from .outputs import check_writable
     from .pipeline import load_scene, render_photo
     from .progress import frame_progress
+    from .render import check_antialiasing
     from .trajectory import load_trajectory
     from .video import check_output
 
@@ -399,6 +401,7 @@ def _run_render(image, depth_settings, fov, focal_px, settings, out, ply) -> Non
     # Bad trajectories, frame counts, outputs and inpainters fail before depth estimation.
     check_output(out, codec=settings.codec, crf=settings.crf, preset=settings.encoder_preset)
     load_trajectory(settings.trajectory)
+    check_antialiasing(settings.ssaa, settings.msaa)
     settings.num_frames()
     settings.motion(None)
     settings = replace(settings, inpainter=make_inpainter(settings.inpainter, settings.device))
@@ -552,8 +555,19 @@ def trajectories() -> None:
         typer.echo(f"{name:12s} {description}")
 
 
+def _terminate(signum, frame) -> None:
+    """SIGTERM (``kill``, a batch scheduler) unwinds like Ctrl-C, so outputs in progress are discarded."""
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``photo3d`` command: one-line errors and exit status 2 for bad input."""
+    import signal
+
+    try:
+        signal.signal(signal.SIGTERM, _terminate)
+    except ValueError:  # not the main thread (photo3d embedded in another program): leave signals alone
+        pass
     try:
         app(args=argv, standalone_mode=True)
     except Photo3DError as exc:

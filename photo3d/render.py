@@ -33,7 +33,7 @@ from .errors import Photo3DError
 from .glsl import load_program_sources
 from .mesh import Mesh
 
-__all__ = ["MSAA_CHOICES", "Renderer", "create_context"]
+__all__ = ["MSAA_CHOICES", "Renderer", "check_antialiasing", "create_context"]
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +73,18 @@ def create_context(backend: str | None = None):
         "cannot create a headless OpenGL context (" + "; ".join(errors) + "); on Debian/Ubuntu install it with "
         "'apt-get install -y --no-install-recommends libgl1 libegl1 libegl-mesa0 libgl1-mesa-dri'"
     )
+
+
+def check_antialiasing(ssaa: float, msaa: int) -> None:
+    """Fails fast on an SSAA factor outside [1, 4] or MSAA samples not in :data:`MSAA_CHOICES`.
+
+    Raises:
+        Photo3DError: With a one-line message naming ``--ssaa`` or ``--msaa``.
+
+    """
+    _check_ssaa(ssaa)
+    if msaa not in MSAA_CHOICES:
+        raise Photo3DError(f"--msaa must be one of {', '.join(map(str, MSAA_CHOICES))}, got {msaa}")
 
 
 def _check_ssaa(ssaa: float) -> float:

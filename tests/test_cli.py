@@ -314,3 +314,94 @@ def test_learned_inpainter_and_single_layer(tmp_path):
     proc = run(*base, "--layers", "1", "--out", tmp_path / "b.mp4")
     assert proc.returncode == 0, proc.stderr
     assert "LDI 1 layers" in proc.stderr
+
+
+# --- issue 5: presets, every trajectory, stereo, stills, motion options ------------------------------
+
+
+@pytest.mark.real
+@pytest.mark.slow
+@pytest.mark.gl
+def test_every_preset_renders_a_real_photo_in_a_vertical_frame(real_data, tmp_path):
+    """Each trajectory preset renders cones into the tiktok format (1080x1920 at 30 fps), exactly that size."""
+    from photo3d.trajectory import preset_names
+
+    folder = real_data / "mb2003_cones"
+    for name in preset_names():
+        out = tmp_path / f"{name}.mp4"
+        proc = run(
+            "render", folder / "im2.png", "--depth", folder / "disp2.png", "--depth-kind", "disparity",
+            "--preset", "tiktok", "--preset", "ultrafast", "-t", name, "--frames", "3", "--ssaa", "1", "--out", out,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+        count, w, h, fps = read_video_info(out)
+        assert (count, w, h) == (3, 1080, 1920), name
+        assert fps == pytest.approx(30.0)
+
+
+@pytest.mark.gl
+@pytest.mark.parametrize(("mode", "shape"), [("sbs", (48, 128)), ("tb", (96, 64)), ("anaglyph", (48, 64))])
+def test_stereo_still(tmp_path, photo, mode, shape):
+    """A stereo still: both eyes of the photo's size; a plane at the focus depth has zero disparity."""
+    z = 3.0
+    depth = plane_inputs(tmp_path, photo, z)
+    out = tmp_path / "stereo.png"
+    proc = run(
+        "render", photo, "--depth", depth, "--depth-kind", "depth", "--stereo", mode, "--focus", z,
+        "--framing", "none", "--ssaa", "1", "--out", out,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    got = read_rgb(out).astype(int)
+    assert got.shape[:2] == shape
+    if mode == "sbs":
+        left, right = got[:, :64], got[:, 64:]
+    elif mode == "tb":
+        left, right = got[:48], got[48:]
+    else:
+        return
+    # The plane is at the convergence depth: both eyes see it at the same pixels (away from the near corner).
+    src = read_rgb(photo).astype(int)
+    assert np.abs(left[:28, 2:62] - right[:28, 2:62]).max() <= 2
+    assert np.abs(left[:28, 2:62] - src[:28, 2:62]).max() <= 2
+
+
+@pytest.mark.gl
+def test_contain_framing_letterboxes(tmp_path, photo):
+    z = 3.0
+    depth = plane_inputs(tmp_path, photo, z)
+    out = tmp_path / "square.png"
+    proc = run(
+        "render", photo, "--depth", depth, "--depth-kind", "depth", "--size", "64x64", "--framing", "contain",
+        "--out", out,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    got = read_rgb(out)
+    assert got.shape[:2] == (64, 64)
+    # A 64x48 photo in a 64x64 frame: black bars of 8 rows above and below, the photo between them.
+    assert got[:8].max() == 0 and got[-8:].max() == 0
+    assert got[8:56].mean() > 40
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--preset", "tiktok", "--preset", "square"], ("--preset", "two output formats")),
+        (["--preset", "bogus"], ("--preset", "bogus", "tiktok", "veryfast")),
+        (["--loop", "--once"], ("--loop", "--once")),
+        (["--easing", "wobbly"], ("--easing", "smooth")),
+        (["--stereo", "3d"], ("--stereo", "sbs", "anaglyph")),
+        (["--framing", "fill"], ("--framing", "contain")),
+        (["--intensity", "-1"], ("--intensity",)),
+        (["--codec", "h265", "--out", "x.webm"], ("h265",)),
+        (["--ssaa", "8"], ("--ssaa",)),
+        (["--msaa", "3"], ("--msaa",)),
+    ],
+)
+def test_bad_motion_and_output_options_fail_fast(tmp_path, photo, args, words):
+    """Each bad option is one line and exit 2, and nothing is written."""
+    depth = plane_inputs(tmp_path, photo, 3.0)
+    start = time.perf_counter()
+    proc = run("render", photo, "--depth", depth, "--depth-kind", "depth", *args, cwd=tmp_path)
+    assert time.perf_counter() - start < 30.0
+    assert_one_line_error(proc, *words)
+    assert not list(tmp_path.glob("*.mp4")) and not list(tmp_path.glob("*.webm"))
