@@ -13,6 +13,10 @@
 // array of the LDI layers' colour images; in_texcoord = (-1, -1) marks a vertex
 // coloured by in_color.rgb. All vertices of a triangle share the mode and the layer.
 
+// Vertex colours use centroid interpolation: with MSAA, a pixel only partly covered by a
+// triangle is shaded at a point inside it, not by extrapolating its colours past its edge
+// (texture coordinates stay at the pixel centre, so textures sample exactly at 1:1).
+
 #if defined VERTEX_SHADER
 
 uniform mat4 u_world_to_camera;
@@ -30,7 +34,7 @@ flat out int v_textured;
 in vec3 in_color;
 #endif
 
-out vec3 v_color;
+centroid out vec3 v_color;
 
 void main() {
     vec4 p = u_world_to_camera * vec4(in_position, 1.0);
@@ -45,7 +49,7 @@ void main() {
 
 #elif defined FRAGMENT_SHADER
 
-in vec3 v_color;
+centroid in vec3 v_color;
 #if TEXTURED
 uniform sampler2DArray u_texture;
 in vec2 v_uv;
