@@ -218,7 +218,8 @@ def render(
     focus: Annotated[
         float | None,
         typer.Option(
-            help="Depth that stays put on screen, in the depth map's units. [default: the subject's depth]",
+            help="Depth that stays put on screen, in the depth map's units; inf: none (the camera keeps its axis). "
+            "[default: the subject's depth]",
             show_default=False,
         ),
     ] = None,

@@ -95,7 +95,9 @@ class RenderSettings:
         codec: ``"h264"`` (default for .mp4), ``"h265"``, ``"vp9"`` (.webm); None picks by the file suffix.
         encoder_preset: x264/x265 speed preset (``ultrafast`` ... ``veryslow``); None: ``veryfast``.
         intensity: Amount of camera motion (1 = the preset's, 0 = still), >= 0.
-        focus: Planar depth that stays put on screen; None: the subject's depth (:func:`photo3d.framing.find_subject`).
+        focus: Planar depth that stays put on screen (a lens shift keeps it still); None: the subject's depth
+            (:func:`photo3d.framing.find_subject`); ``inf``: no lens shift, the camera keeps its axis and
+            everything moves (as in 3d-photo-inpainting). Stereo then converges on the subject.
         playback: ``"once"``, ``"loop"`` or ``"pingpong"``; None: the trajectory's own.
         reverse: Play the trajectory backwards.
         easing: Time easing (see :data:`photo3d.trajectory.EASINGS`); None: the trajectory's own.
@@ -458,7 +460,8 @@ class CameraPlan:
         cameras: ``(pose, intrinsics)`` per frame (the centre between the eyes for stereo), before edge zoom.
         frame_size: ``(width, height)`` of the written frames.
         view_size: ``(width, height)`` each camera renders (smaller than one eye's area with ``contain``).
-        focus: The planar depth kept still on screen.
+        focus: The planar depth kept still on screen (and the stereo convergence depth); with ``focus = inf``
+            nothing is kept still and this is the subject's depth.
         subject: The subject found in the depth map.
 
     """
@@ -496,14 +499,14 @@ def plan_render(scene: Scene, settings: RenderSettings) -> CameraPlan:
     subject = find_subject(scene.depth, scene.image)
     # The automatic focus stays at least half the scene's reference depth away, so that no preset
     # (the dolly moves in by 0.15 of it) reaches the focus point at intensities up to 3.
-    focus = settings.focus if settings.focus is not None else max(subject.depth, 0.5 * scene_scale(scene.depth))
-    if not (focus > 0 and np.isfinite(focus)):
-        raise Photo3DError(f"--focus must be a positive depth, got {focus}")
+    auto = max(subject.depth, 0.5 * scene_scale(scene.depth))
+    focus = settings.focus if settings.focus is not None else auto
+    if not focus > 0:
+        raise Photo3DError(f"--focus must be a positive depth (or inf for no lens shift), got {focus}")
+    shift = float(focus) if np.isfinite(focus) else None
     base = base_output_intrinsics(scene.intrinsics, view[0], view[1], settings.framing, subject.position)
-    cameras = trajectory_cameras(
-        traj, settings.num_frames(), base, scene_scale(scene.depth), settings.motion(float(focus))
-    )
-    return CameraPlan(cameras, frame, view, float(focus), subject)
+    cameras = trajectory_cameras(traj, settings.num_frames(), base, scene_scale(scene.depth), settings.motion(shift))
+    return CameraPlan(cameras, frame, view, shift if shift is not None else float(auto), subject)
 
 
 def stereo_cameras(plan: CameraPlan, settings: RenderSettings) -> list[tuple[Pose, Intrinsics]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import subprocess
 import sys
 import time
@@ -137,14 +138,15 @@ def plane_inputs(tmp_path: Path, photo: Path, z: float) -> Path:
 
 
 @pytest.mark.gl
-@pytest.mark.parametrize("shift_px", [0, 4])
-def test_contract_source_pixel_grid(tmp_path, photo, shift_px):
+@pytest.mark.parametrize(("shift_px", "focus_times_z"), [(0, 4.0), (4, 4.0), (4, math.inf)])
+def test_contract_source_pixel_grid(tmp_path, photo, shift_px, focus_times_z):
     """One frame, SSAA 1, framing none: the source camera exactly; a move by tx shifts by f tx (1/Z - 1/focus) pixels.
 
-    The lens shift keeps the focus depth still, so with ``--focus 4 Z`` the plane moves by 3/4 of f tx / Z.
+    The lens shift keeps the focus depth still, so with ``--focus 4 Z`` the plane moves by 3/4 of f tx / Z;
+    ``--focus inf`` (no lens shift) moves it by f tx / Z.
     """
     z, f = 3.0, 70.0
-    focus = 4.0 * z
+    focus = focus_times_z * z
     depth = plane_inputs(tmp_path, photo, z)
     tx = shift_px / (f * (1.0 / z - 1.0 / focus))
     traj = tmp_path / "path.toml"
