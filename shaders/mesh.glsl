@@ -27,7 +27,9 @@ in vec3 in_position;
 in vec4 in_color;
 in vec2 in_texcoord;
 uniform vec2 u_texture_size;  // (W, H) of the layer images, in pixels
-out vec2 v_uv;
+// Texture coordinates times the source depth, and that depth: both are linear on a planar 3D triangle, so
+// the (perspective-correct) interpolation is exact and uv = xy / z follows the source camera's projection.
+out vec3 v_uvz;
 flat out float v_layer;
 flat out int v_textured;
 #else
@@ -42,7 +44,8 @@ void main() {
     v_color = in_color.rgb;
 #if TEXTURED
     v_textured = all(equal(in_texcoord, vec2(-1.0))) ? 0 : 1;
-    v_uv = v_textured == 1 ? (in_texcoord + 0.5) / u_texture_size : vec2(0.5);
+    vec2 uv = v_textured == 1 ? (in_texcoord + 0.5) / u_texture_size : vec2(0.5);
+    v_uvz = vec3(uv * in_position.z, in_position.z);
     v_layer = floor(255.0 * in_color.a + 0.5);
 #endif
 }
@@ -52,7 +55,7 @@ void main() {
 centroid in vec3 v_color;
 #if TEXTURED
 uniform sampler2DArray u_texture;
-in vec2 v_uv;
+in vec3 v_uvz;
 flat in float v_layer;
 flat in int v_textured;
 #endif
@@ -61,7 +64,7 @@ out vec4 f_color;
 void main() {
 #if TEXTURED
     // Sampled outside the branch: implicit derivatives (mipmap level) need uniform control flow.
-    vec3 t = texture(u_texture, vec3(v_uv, v_layer)).rgb;
+    vec3 t = texture(u_texture, vec3(v_uvz.xy / v_uvz.z, v_layer)).rgb;
     f_color = vec4(v_textured == 1 ? t : v_color, 1.0);
 #else
     f_color = vec4(v_color, 1.0);

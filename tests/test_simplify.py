@@ -151,3 +151,34 @@ def test_simplify_tolerance(position, fx, expected):
     cams = [(Pose.identity(), k), (Pose.translation(*position), k)]
     assert simplify_tolerance(cams, 0.25) == pytest.approx(expected)
     assert simplify_tolerance([(Pose.identity(), k)]) == float("inf")
+
+
+@pytest.mark.gl
+def test_simplified_slanted_plane_renders_like_the_full_mesh(gl):
+    """Textures follow the source camera's projection on steeply slanted blocks (not an affine 3D mapping).
+
+    A floor-like plane whose depth varies 6x across the image, with a sharp checker texture: the simplified
+    mesh's render matches the full mesh's within 1.5 levels on average, from the source camera and from a
+    moved one (measured: 0.51 and 0.38; interpolating texture coordinates linearly in 3D instead gives 32).
+    """
+    from photo3d.render import Renderer
+
+    h, w = 120, 160
+    k = Intrinsics.from_fov(w, h)
+    v, u = np.mgrid[0:h, 0:w].astype(np.float64)
+    disp = 0.1 + 0.5 * v / h  # nearer towards the bottom, like a floor
+    checker = ((u // 8 + v // 8) % 2).astype(np.uint8)
+    image = np.stack([60 + 150 * checker, 90 + 100 * checker, 200 - 120 * checker], axis=-1).astype(np.uint8)
+    depth = (1.0 / disp).astype(np.float32)
+    poses = [Pose.identity(), Pose.translation(0.1, -0.05, 0.3)]
+    ldi = build_ldi(image, depth, k, poses, params=LDIParams(band_px=4))
+    full = mesh_from_ldi(ldi)
+    simple = mesh_from_ldi(ldi, max_error=simplify_tolerance([(p, k) for p in poses]))
+    assert simple.num_faces * 4 < full.num_faces
+    with Renderer(w, h, 2, context=gl) as r:
+        for pose in poses:
+            r.upload(full)
+            a = r.render(pose, k).astype(float)
+            r.upload(simple)
+            b = r.render(pose, k).astype(float)
+            assert np.abs(a - b).mean() < 1.5
