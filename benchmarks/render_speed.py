@@ -6,7 +6,8 @@ each in a fresh subprocess timed from start to the finished file (imports, load,
 LDI, mesh, render, encode). The headline row is the issue's target: 120 frames at
 1080x1920 with SSAA 2 on ``--headline`` (default moon, the 3d-photo-inpainting
 sample), photo3d against DepthFlow rendering the same photo and depth map at the
-same size, frame count, fps and SSAA. DepthFlow is installed from PyPI into a
+same size, frame count, fps and SSAA (DepthFlow also renders the grid for that
+photo, or for ``--depthflow-photos``). DepthFlow is installed from PyPI into a
 temporary virtual environment (``benchmarks/depthflow_runner.py``); its column
 is left empty if it cannot be installed.
 
@@ -160,6 +161,9 @@ def main() -> int:
     parser.add_argument("--simplify", type=float, default=None, help="simplification error in px (default photo3d's)")
     parser.add_argument("--no-depthflow", action="store_true", help="skip DepthFlow")
     parser.add_argument("--depthflow-venv", default=None, help="reuse or create DepthFlow's environment here")
+    parser.add_argument(
+        "--depthflow-photos", default=None, help="photos DepthFlow also renders in the grid (default: the headline's)"
+    )
     parser.add_argument("--no-grid", action="store_true", help="only the headline comparison and triangle counts")
     parser.add_argument("--quick", action="store_true", help="moon only, 1080x1920 SSAA 2, no DepthFlow")
     parser.add_argument("--json", default=None, help="also write all rows to this JSON file")
@@ -181,6 +185,7 @@ def main() -> int:
         from depthflow_runner import ensure_depthflow
 
         python = ensure_depthflow(Path(args.depthflow_venv) if args.depthflow_venv else None)
+    df_photos = set((args.depthflow_photos or args.headline).split(","))
     results: dict[str, list] = {"grid": [], "headline": [], "triangles": []}
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
@@ -195,20 +200,20 @@ def main() -> int:
                     for ssaa in ssaas:
                         row = dict(photo=name, size=f"{size[0]}x{size[1]}", ssaa=ssaa)
                         row["photo3d"] = photo3d_run(name, size, args.frames, ssaa, args.trajectory, simplify, tmp)
-                        if python:
+                        if python and name in df_photos:
                             row["depthflow"] = depthflow_run(python, name, size, args.frames, ssaa, tmp)
                         results["grid"].append(row)
                         p = row["photo3d"]
                         print(f"  {name} {row['size']} ssaa {ssaa}: {p['wall_s'] if p else '-'} s", file=sys.stderr)
     results["triangles"] = triangle_counts(names, (1080, 1920), args.trajectory, simplify)
-    print_tables(results, args.frames)
-    if args.json:
+    if args.json:  # first, so a long run's numbers survive any printing problem
         Path(args.json).write_text(json.dumps(results, indent=2))
+    print_tables(results, args.frames)
     return 0
 
 
-def _fmt(v, spec: str = ".1f") -> str:
-    return "-" if v is None else format(v, spec)
+def _fmt(v, spec: str = ".1f", unit: str = "") -> str:
+    return "-" if v is None else format(v, spec) + unit
 
 
 def print_tables(results: dict, frames: int) -> None:
@@ -219,9 +224,9 @@ def print_tables(results: dict, frames: int) -> None:
         me, full, df = r["photo3d"], r["photo3d_full_mesh"], r["depthflow"]
         ratio = me["wall_s"] / df["seconds"] if me and df else None
         print(
-            f"| {r['photo']} | {_fmt(me and me['wall_s'])} s | {_fmt(full and full['wall_s'])} s "
-            f"| {_fmt(df and df['seconds'])} s | {_fmt(ratio, '.2f')} | {_fmt(me and me['render_s'])} s "
-            f"| {me['faces'] if me else '-':,} |"
+            f"| {r['photo']} | {_fmt(me and me['wall_s'], unit=' s')} | {_fmt(full and full['wall_s'], unit=' s')} "
+            f"| {_fmt(df and df['seconds'], unit=' s')} | {_fmt(ratio, '.2f')} "
+            f"| {_fmt(me and me['render_s'], unit=' s')} | {_fmt(me and me['faces'], ',')} |"
         )
     if results["grid"]:
         print(f"\n## fps over {frames} frames (whole run: load, LDI, mesh, render, encode)\n")

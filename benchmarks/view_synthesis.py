@@ -68,6 +68,7 @@ from view_data import (  # noqa: E402
 from photo3d.camera import Intrinsics, Pose  # noqa: E402
 from photo3d.ldi import LDI, build_ldi  # noqa: E402
 from photo3d.mesh import Mesh, mesh_from_ldi, simplify_tolerance  # noqa: E402
+from photo3d.pipeline import RenderSettings  # noqa: E402
 from photo3d.trajectory import load_trajectory, preset_names, scene_scale, trajectory_cameras  # noqa: E402
 
 PREVIOUS = "33f57e3"
@@ -75,8 +76,8 @@ PREVIOUS = "33f57e3"
 
 METHODS = ("stretch", "warp+telea", "previous", "photo3d", "simplified")
 REGIONS = ("all", "visible", "disoccluded")
-SIMPLIFY_PX = 0.25
-"""Simplification error of the ``simplified`` method, in output pixels (photo3d's default)."""
+SIMPLIFY_PX = RenderSettings().simplify
+"""Simplification error of the ``simplified`` method, in output pixels (photo3d's default; ``--simplify``)."""
 FACES: dict[tuple[str, str], int] = {}
 """Triangles of the last mesh of each (case, method), for the simplification table."""
 
@@ -369,7 +370,13 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=2, help="speed runs per size; the fastest is kept")
     parser.add_argument("--real", type=Path, default=REAL, help="folder of the real data")
     parser.add_argument("--json", type=Path, help="also write the tables to this JSON file")
+    parser.add_argument(
+        "--simplify", type=float, default=None, help="error in px of the simplified method (default photo3d's)"
+    )
     args = parser.parse_args()
+    global SIMPLIFY_PX
+    if args.simplify is not None:
+        SIMPLIFY_PX = args.simplify
     methods = [m for m in args.methods.split(",") if m]
     unknown = set(methods) - set(METHODS)
     if unknown:

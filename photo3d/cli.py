@@ -302,7 +302,7 @@ def render(
     simplify: Annotated[
         float,
         typer.Option(help="Mesh simplification: largest geometric error in output pixels (0 = one vertex per pixel)."),
-    ] = 0.25,
+    ] = 0.5,
     inpainter: Annotated[
         str,
         typer.Option(

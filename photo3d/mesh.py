@@ -422,7 +422,7 @@ def _snap_edges(disp: np.ndarray, snapped: np.ndarray, s: int, bi: np.ndarray, b
         snapped[rows, cols] = True
 
 
-def simplify_tolerance(cameras, error_px: float = 0.25) -> float:
+def simplify_tolerance(cameras, error_px: float = 0.5) -> float:
     """The disparity error that moves no point by more than ``error_px`` output pixels.
 
     A disparity error e displaces a point by about ``f * |t| * e`` pixels in a camera

@@ -131,7 +131,7 @@ class RenderSettings:
     easing: str | None = None
     stereo: str | None = None
     baseline: float = 0.03
-    simplify: float = 0.25
+    simplify: float = 0.5
     ldi: LDIParams = field(default_factory=LDIParams)
     inpainter: str | Inpainter = "classical"
     device: str | None = None
