@@ -8,8 +8,9 @@ The public API, stage by stage (each takes and returns plain arrays and small da
 * camera: :class:`Intrinsics`, :class:`Pose`
 * LDI: :func:`build_ldi`, :class:`LDI`, :class:`LDIParams`; inpainters: :func:`make_inpainter`,
   :class:`ClassicalInpainter`, the :class:`Inpainter` protocol
-* mesh: :func:`mesh_from_ldi`, :class:`Mesh`
-* trajectories: :func:`load_trajectory`, :func:`trajectory_cameras`
+* mesh: :func:`mesh_from_ldi` (with adaptive simplification), :func:`simplify_tolerance`, :class:`Mesh`
+* trajectories: :func:`load_trajectory`, :func:`trajectory_cameras` with :class:`Motion`
+* framing and stereo: :func:`find_subject`, :func:`eye_cameras`, :func:`compose_stereo`
 * rendering: :class:`Renderer`
 * outputs: :func:`open_writer`, :func:`write_ply`
 * everything at once: :func:`render_photo` with :class:`RenderSettings`
@@ -40,8 +41,13 @@ _EXPORTS = {
     "make_inpainter": "inpaint",
     "Mesh": "mesh",
     "mesh_from_ldi": "mesh",
+    "simplify_tolerance": "mesh",
     "load_trajectory": "trajectory",
     "trajectory_cameras": "trajectory",
+    "Motion": "trajectory",
+    "find_subject": "framing",
+    "eye_cameras": "stereo",
+    "compose_stereo": "stereo",
     "Renderer": "render",
     "open_writer": "video",
     "write_ply": "export",
