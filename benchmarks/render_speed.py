@@ -133,7 +133,7 @@ def triangle_counts(names: list[str], size: tuple[int, int], trajectory: str, er
         t0 = time.perf_counter()
         full = mesh_from_ldi(ldi)
         t1 = time.perf_counter()
-        simple = mesh_from_ldi(ldi, max_error=simplify_tolerance(cameras, error_px))
+        simple = mesh_from_ldi(ldi, max_error=simplify_tolerance(cameras, error_px, scene.intrinsics))
         t2 = time.perf_counter()
         rows.append(
             dict(

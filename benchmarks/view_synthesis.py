@@ -174,7 +174,7 @@ def render_method(method: str, case: Case, renderer, previous) -> list[np.ndarra
         # What photo3d renders: the same LDI, simplified for these cameras (default error, 0.25 px).
         ldi = build_ldi(case.image, case.depth, case.intrinsics, poses)
         cameras = [(t.pose, t.intrinsics) for t in case.targets]
-        mesh = mesh_from_ldi(ldi, max_error=simplify_tolerance(cameras, SIMPLIFY_PX))
+        mesh = mesh_from_ldi(ldi, max_error=simplify_tolerance(cameras, SIMPLIFY_PX, case.intrinsics))
         FACES[(case.name, method)] = mesh.num_faces
     else:
         mesh = mesh_from_ldi(build_ldi(case.image, case.depth, case.intrinsics, poses))

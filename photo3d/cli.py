@@ -301,7 +301,10 @@ def render(
     ] = 0.03,
     simplify: Annotated[
         float,
-        typer.Option(help="Mesh simplification: largest geometric error in output pixels (0 = one vertex per pixel)."),
+        typer.Option(
+            help="Mesh simplification: largest geometric error in pixels (of the output, or of the photo if coarser); "
+            "0 = one vertex per pixel."
+        ),
     ] = 0.5,
     inpainter: Annotated[
         str,

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .camera import pixel_rays
+from .camera import Intrinsics, pixel_rays
 from .ldi import LDI
 
 __all__ = ["Mesh", "layer_textures", "mesh_from_ldi", "silhouette_offsets", "simplify_tolerance"]
@@ -422,22 +422,29 @@ def _snap_edges(disp: np.ndarray, snapped: np.ndarray, s: int, bi: np.ndarray, b
         snapped[rows, cols] = True
 
 
-def simplify_tolerance(cameras, error_px: float = 0.5) -> float:
-    """The disparity error that moves no point by more than ``error_px`` output pixels.
+def simplify_tolerance(cameras, error_px: float = 0.5, source: Intrinsics | None = None) -> float:
+    """The disparity error that moves no point by more than ``error_px`` pixels.
 
     A disparity error e displaces a point by about ``f * |t| * e`` pixels in a camera
     translated by t (exactly so for translations parallel to the image plane; less for
-    a dolly), so the tolerance is ``error_px / max(f * |t|)`` over the frames.
+    a dolly), so the tolerance is ``error_px / max(f * |t|)`` over the frames. With the
+    ``source`` camera, f is the smaller of the output's and the source's focal length:
+    pixels of whichever grid is coarser. An output that magnifies the photo (a 640 x 480
+    photo in a 1080 x 1920 frame) thus gets the photo's own precision: the depth map
+    holds no finer geometry, and a fraction of a source pixel is what its interpolation
+    between samples already leaves open.
 
     Args:
         cameras: ``(pose, intrinsics)`` of every frame, poses in the source frame.
-        error_px: Largest displacement in output pixels, > 0.
+        error_px: Largest displacement in pixels, > 0.
+        source: The source camera, or None to count output pixels only.
 
     Returns:
         Disparity tolerance (1 / depth units) for :func:`mesh_from_ldi`; ``inf`` for a still camera.
 
     """
-    reach = max(float(np.linalg.norm(pose.position)) * max(k.fx, k.fy) for pose, k in cameras)
+    cap = max(source.fx, source.fy) if source is not None else float("inf")
+    reach = max(float(np.linalg.norm(pose.position)) * min(max(k.fx, k.fy), cap) for pose, k in cameras)
     return float("inf") if reach == 0 else error_px / reach
 
 

@@ -103,8 +103,8 @@ class RenderSettings:
         easing: Time easing (see :data:`photo3d.trajectory.EASINGS`); None: the trajectory's own.
         stereo: None, or ``"sbs"``, ``"tb"``, ``"anaglyph"`` (see :mod:`photo3d.stereo`).
         baseline: Distance between the eyes as a fraction of the focus depth (stereo only), >= 0.
-        simplify: Largest geometric error of mesh simplification in output pixels (0: one vertex per
-            pixel; see :func:`photo3d.mesh.mesh_from_ldi`).
+        simplify: Largest geometric error of mesh simplification in pixels of the coarser of the output's
+            and the photo's grids (0: one vertex per pixel; see :func:`photo3d.mesh.simplify_tolerance`).
         ldi: LDI construction settings.
         inpainter: Colour inpainter of the back layers: ``"classical"`` (smooth fill plus texture),
             ``"smooth"``, the path of a TorchScript network (e.g. LaMa's ``big-lama.pt``), or an
@@ -671,7 +671,7 @@ def render_photo(
     ldi = build_ldi(scene.image, scene.depth, scene.intrinsics, [p for p, _ in cameras], settings.ldi, inpainter)
     full = mesh_from_ldi(ldi) if (ply is not None or settings.simplify == 0) else None
     if settings.simplify > 0 and out is not None:
-        mesh = mesh_from_ldi(ldi, max_error=simplify_tolerance(cameras, settings.simplify))
+        mesh = mesh_from_ldi(ldi, max_error=simplify_tolerance(cameras, settings.simplify, scene.intrinsics))
     else:
         mesh = full
     report.timings["ldi_mesh"] = time.perf_counter() - t0

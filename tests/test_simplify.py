@@ -182,3 +182,14 @@ def test_simplified_slanted_plane_renders_like_the_full_mesh(gl):
             r.upload(simple)
             b = r.render(pose, k).astype(float)
             assert np.abs(a - b).mean() < 1.5
+
+
+def test_simplify_tolerance_counts_the_coarser_pixels():
+    """A magnifying output is held to the source's pixels; a minifying one to its own."""
+    source = Intrinsics(640, 480, 500.0, 500.0, 320, 240)
+    big = Intrinsics(1080, 1920, 2500.0, 2500.0, 540, 960)  # 5x magnified
+    small = Intrinsics(320, 240, 250.0, 250.0, 160, 120)  # half size
+    move = Pose.translation(0.1, 0.0, 0.0)
+    assert simplify_tolerance([(move, big)], 0.5, source) == pytest.approx(0.5 / (0.1 * 500.0))
+    assert simplify_tolerance([(move, small)], 0.5, source) == pytest.approx(0.5 / (0.1 * 250.0))
+    assert simplify_tolerance([(move, big)], 0.5) == pytest.approx(0.5 / (0.1 * 2500.0))
