@@ -169,7 +169,8 @@ def render_method(method: str, case: Case, renderer, previous) -> list[np.ndarra
         if previous is None:
             return None
         ldi_mod, mesh_mod = previous
-        mesh = mesh_mod.mesh_from_ldi(ldi_mod.build_ldi(case.image, case.depth, case.intrinsics, poses))
+        old = mesh_mod.mesh_from_ldi(ldi_mod.build_ldi(case.image, case.depth, case.intrinsics, poses))
+        mesh = Mesh(old.vertices, old.colors, old.faces, old.layers)  # today's Mesh type for today's renderer
     elif method == "simplified":
         # What photo3d renders: the same LDI, simplified for these cameras (default error, 0.25 px).
         ldi = build_ldi(case.image, case.depth, case.intrinsics, poses)
@@ -336,7 +337,7 @@ def print_simplification(rows: list[dict]) -> None:
     for case, full, simple in pairs:
         ratio = full["faces"] / simple["faces"] if full.get("faces") and simple.get("faces") else math.nan
         print(
-            f"| {case} | {full.get('faces', 0):,} | {simple.get('faces', 0):,} | {ratio:.1f}x "
+            f"| {case} | {full.get('faces', 0):,.0f} | {simple.get('faces', 0):,.0f} | {ratio:.1f}x "
             f"| {simple['psnr_all'] - full['psnr_all']:+.3f} dB "
             f"| {simple['psnr_disoccluded'] - full['psnr_disoccluded']:+.3f} dB "
             f"| {simple['ssim_all'] - full['ssim_all']:+.4f} | {simple['halo_mae'] - full['halo_mae']:+.3f} |"
