@@ -422,9 +422,21 @@ def export_depth_maps(
 
 
 def output_size(scene: Scene, size: tuple[int, int] | None, stereo: str | None = None) -> tuple[int, int]:
-    """The output frame's ``(width, height)``: ``size``, or the photo's size rounded down to even numbers.
+    """The written frame's size.
 
-    Without ``size``, a stereo frame holds two eyes of the photo's size (see :func:`photo3d.stereo.stereo_frame_size`).
+    Args:
+        scene: The photo (its size is the default).
+        size: ``(width, height)`` in pixels, or None for the photo's size rounded down to even numbers
+            (two eyes of that size side by side or stacked with ``stereo``, see
+            :func:`photo3d.stereo.stereo_frame_size`).
+        stereo: None or one of :data:`photo3d.stereo.STEREO_MODES`.
+
+    Returns:
+        ``(width, height)`` in pixels, each >= 2.
+
+    Raises:
+        Photo3DError: If ``size`` is smaller than 2 x 2 or ``stereo`` is unknown.
+
     """
     if size is None:
         w, h = scene.intrinsics.width, scene.intrinsics.height
@@ -439,7 +451,19 @@ def output_size(scene: Scene, size: tuple[int, int] | None, stereo: str | None =
 
 
 def eye_size(frame: tuple[int, int], stereo: str | None) -> tuple[int, int]:
-    """The size of one eye's view inside a frame: half the width (sbs) or height (tb), else the frame."""
+    """The size of one eye's view inside a frame (the inverse of :func:`photo3d.stereo.stereo_frame_size`).
+
+    Args:
+        frame: ``(width, height)`` of the written frame in pixels.
+        stereo: None, ``"sbs"`` (half the width), ``"tb"`` (half the height) or ``"anaglyph"`` (the frame).
+
+    Returns:
+        ``(width, height)`` of one eye in pixels.
+
+    Raises:
+        Photo3DError: If the halved side is odd.
+
+    """
     w, h = frame
     if stereo == "sbs":
         if w % 2:
@@ -486,6 +510,13 @@ def plan_cameras(scene: Scene, settings: RenderSettings) -> list[tuple[Pose, Int
 def plan_render(scene: Scene, settings: RenderSettings) -> CameraPlan:
     """Sizes, subject, focus and every frame's camera.
 
+    Args:
+        scene: Photo, depth and camera.
+        settings: Trajectory, motion, size, framing and stereo settings.
+
+    Returns:
+        The plan; its cameras are before the framing's edge zoom and, for stereo, the centre between the eyes.
+
     Raises:
         Photo3DError: For an unknown trajectory or framing, invalid frame counts, sizes or motion options.
 
@@ -497,31 +528,29 @@ def plan_render(scene: Scene, settings: RenderSettings) -> CameraPlan:
     eye = eye_size(frame, settings.stereo)
     view = contain_size(scene.intrinsics, *eye) if settings.framing == "contain" else eye
     subject = find_subject(scene.depth, scene.image)
+    scale = scene_scale(scene.depth)
     # The automatic focus stays at least half the scene's reference depth away, so that no preset
     # (the dolly moves in by 0.15 of it) reaches the focus point at intensities up to 3.
-    auto = max(subject.depth, 0.5 * scene_scale(scene.depth))
+    auto = max(subject.depth, 0.5 * scale)
     focus = settings.focus if settings.focus is not None else auto
     if not focus > 0:
         raise Photo3DError(f"--focus must be a positive depth (or inf for no lens shift), got {focus}")
     shift = float(focus) if np.isfinite(focus) else None
     base = base_output_intrinsics(scene.intrinsics, view[0], view[1], settings.framing, subject.position)
-    cameras = trajectory_cameras(traj, settings.num_frames(), base, scene_scale(scene.depth), settings.motion(shift))
+    cameras = trajectory_cameras(traj, settings.num_frames(), base, scale, settings.motion(shift))
     return CameraPlan(cameras, frame, view, shift if shift is not None else float(auto), subject)
 
 
-def stereo_cameras(plan: CameraPlan, settings: RenderSettings) -> list[tuple[Pose, Intrinsics]]:
+def _render_cameras(plan: CameraPlan, settings: RenderSettings) -> list[tuple[Pose, Intrinsics]]:
     """Every camera to render, in order: one per frame, or left and right eye per frame with ``stereo``."""
     if settings.stereo is None:
         return list(plan.cameras)
-    from .stereo import eye_cameras
+    from .stereo import stereo_cameras
 
     if not settings.baseline >= 0:
         raise Photo3DError(f"--baseline must be at least 0, got {settings.baseline}")
-    out = []
-    for pose, k in plan.cameras:
-        left, right = eye_cameras(pose, k, settings.baseline * plan.focus, plan.focus)
-        out += [left, right]
-    return out
+    lefts, rights = stereo_cameras(plan.cameras, settings.baseline * plan.focus, plan.focus)
+    return [camera for pair in zip(lefts, rights, strict=True) for camera in pair]
 
 
 def build_3d_photo(
@@ -588,22 +617,14 @@ def render_frames(
 
     """
     from .render import Renderer
+    from .stereo import compose_stereo, stereo_frame_size
     from .video import open_writer
 
     k0 = cameras[0][1]
     view = (k0.width, k0.height)
-    eye = frame_size if frame_size is not None else view
-    if stereo is not None:
-        from .stereo import compose_stereo, stereo_frame_size
-
-        if frame_size is None:
-            eye = view
-            size = stereo_frame_size(view[0], view[1], stereo)
-        else:
-            size = frame_size
-            eye = eye_size(frame_size, stereo)
-    else:
-        size = eye
+    if frame_size is None:
+        frame_size = stereo_frame_size(view[0], view[1], stereo) if stereo is not None else view
+    size, eye = frame_size, eye_size(frame_size, stereo)
     per_frame = 2 if stereo is not None else 1
     with (
         Renderer(view[0], view[1], ssaa, msaa=msaa) as renderer,
@@ -664,7 +685,7 @@ def render_photo(
         settings = replace(settings, frames=1)
     report = RenderReport()
     plan = plan_render(scene, settings)
-    cameras = stereo_cameras(plan, settings)
+    cameras = _render_cameras(plan, settings)
     report.focus = plan.focus
     t0 = time.perf_counter()
     inpainter = make_inpainter(settings.inpainter, settings.device)

@@ -148,9 +148,8 @@ class Renderer:
         fill_holes: bool = True,
         context=None,
     ) -> None:
-        self.ssaa = _check_ssaa(ssaa)
-        if msaa not in MSAA_CHOICES:
-            raise Photo3DError(f"--msaa must be one of {', '.join(map(str, MSAA_CHOICES))}, got {msaa}")
+        check_antialiasing(ssaa, msaa)
+        self.ssaa = float(ssaa)
         self.width, self.height = int(width), int(height)
         big = (int(math.floor(self.width * self.ssaa + 0.5)), int(math.floor(self.height * self.ssaa + 0.5)))
         self.big_size = big

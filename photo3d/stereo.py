@@ -96,9 +96,9 @@ def eye_cameras(
 
     """
     if not (math.isfinite(baseline) and baseline >= 0.0):
-        raise Photo3DError(f"--stereo-baseline must be a number >= 0, got {baseline}")
+        raise Photo3DError(f"the stereo baseline must be a number >= 0, got {baseline}")
     if not (math.isfinite(convergence) and convergence > 0.0):
-        raise Photo3DError(f"--stereo-convergence must be a positive depth, got {convergence}")
+        raise Photo3DError(f"the stereo convergence depth must be a positive number, got {convergence}")
     axis_x = np.asarray(pose.rotation, dtype=np.float64)[:, 0]
     position = np.asarray(pose.position, dtype=np.float64)
     shift = intrinsics.fx * baseline / (2.0 * convergence)

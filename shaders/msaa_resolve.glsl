@@ -14,10 +14,7 @@
 
 #if defined VERTEX_SHADER
 
-void main() {
-    vec2 p = vec2(float((gl_VertexID << 1) & 2), float(gl_VertexID & 2));
-    gl_Position = vec4(p * 2.0 - 1.0, 0.0, 1.0);
-}
+#include "fullscreen.glsl"
 
 #elif defined FRAGMENT_SHADER
 
