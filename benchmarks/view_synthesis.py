@@ -24,14 +24,23 @@ Methods:
 * ``photo3d``: today's default (multi-layer LDI, depth-edge filter, clean
   silhouettes, textured classical inpainting).
 
+Depth modes (``--depth-modes``): every method is fed the same depth, either the
+ground truth (``exact``) or a degraded copy that imitates what networks and users
+give (:data:`DEPTH_MODES`, :func:`degrade_depth`): ``lowres`` (a quarter-size map,
+upsampled by each method as it can: photo3d with its colour-guided upsampler,
+warp+telea bilinearly), ``blur`` (soft full-size edges), ``shift`` (edges displaced
+by a few pixels) and ``network`` (thin near structures lost, then blurred).
+
 Metrics, averaged over a case's targets: PSNR and SSIM over the whole frame
-(pixels with ground truth), over pixels the source sees, over disoccluded pixels,
-and the halo error: mean absolute error (grey levels) within 3 px of the target
-view's depth edges. A second table times LDI + inpainting + mesh at 1024x768 and
+(pixels with ground truth), over pixels the source sees, over disoccluded pixels
+and over the silhouette band (pixels within 3 px of a depth edge of the target
+view, both sides), and the halo error: mean absolute error (grey levels) on that
+band. A second table times LDI + inpainting + mesh at 1024x768 and
 12 MP and the peak memory of that step (each in a fresh subprocess).
 
     .venv/bin/python benchmarks/view_synthesis.py
     .venv/bin/python benchmarks/view_synthesis.py --quick --json view.json
+    .venv/bin/python benchmarks/view_synthesis.py --quick --no-speed --depth-modes exact,blur
 """
 
 from __future__ import annotations
@@ -71,11 +80,13 @@ from photo3d.mesh import Mesh, mesh_from_ldi, simplify_tolerance  # noqa: E402
 from photo3d.pipeline import RenderSettings  # noqa: E402
 from photo3d.trajectory import load_trajectory, preset_names, scene_scale, trajectory_cameras  # noqa: E402
 
-PREVIOUS = "33f57e3"
-"""The commit whose LDI was photo3d's default before this benchmark (issue 3's last commit)."""
+PREVIOUS = "06a5114"
+"""The commit whose LDI (and depth upsampling) was photo3d's default before soft layering (issue 5's last commit)."""
 
 METHODS = ("stretch", "warp+telea", "previous", "photo3d", "simplified")
-REGIONS = ("all", "visible", "disoccluded")
+REGIONS = ("all", "visible", "disoccluded", "band")
+DEPTH_MODES = ("exact", "lowres", "blur", "shift", "network")
+"""Depth fed to every method: the ground truth, or a degraded copy (see :func:`degrade_depth`)."""
 SIMPLIFY_PX = RenderSettings().simplify
 """Simplification error of the ``simplified`` method, in output pixels (photo3d's default; ``--simplify``)."""
 FACES: dict[tuple[str, str], int] = {}
@@ -141,8 +152,66 @@ def stretched_mesh(image: np.ndarray, depth: np.ndarray, k: Intrinsics) -> Mesh:
     return mesh_from_ldi(ldi)
 
 
+def degrade_depth(depth: np.ndarray, mode: str) -> np.ndarray:
+    """The depth a method is fed in ``mode`` (one of :data:`DEPTH_MODES`), from ground-truth planar depth.
+
+    Degradations work in disparity (``1 / depth``), where depth edges are steps; sizes scale with the
+    longer image side ``n`` (640 px: the figures in brackets):
+
+    * ``exact``: the ground truth itself.
+    * ``lowres``: area-averaged to a quarter of the size (what a network at ~1/4 of the photo's size gives);
+      the only mode whose map is smaller than the photo.
+    * ``blur``: Gaussian blur of ``0.004 n`` px (2.6 px): every edge a soft ramp about 8 px wide, at full size.
+    * ``shift``: translated by ``0.005 n`` px (3 px) right and down (a depth sensor registered a few pixels off).
+    * ``network``: a grey opening of ``0.012 n`` px (7 px) removes near structures thinner than that, then a
+      blur of ``0.003 n`` px (1.9 px): thin structures lost and soft edges, as a network at full size gives.
+
+    Args:
+        depth: (H, W) float32 planar depth, positive.
+        mode: The degradation.
+
+    Returns:
+        Planar depth, positive: (H, W), or about (H / 4, W / 4) for ``lowres``.
+
+    """
+    if mode == "exact":
+        return depth
+    import cv2
+
+    h, w = depth.shape
+    n = max(h, w)
+    disp = (1.0 / depth).astype(np.float32)
+    if mode == "lowres":
+        disp = cv2.resize(disp, (max(2, round(w / 4)), max(2, round(h / 4))), interpolation=cv2.INTER_AREA)
+    elif mode == "blur":
+        disp = cv2.GaussianBlur(disp, (0, 0), 0.004 * n)
+    elif mode == "shift":
+        s = max(1, round(0.005 * n))
+        disp = np.pad(disp, ((s, 0), (s, 0)), mode="edge")[:h, :w]
+    elif mode == "network":
+        k = max(3, round(0.012 * n)) | 1
+        disp = cv2.morphologyEx(disp, cv2.MORPH_OPEN, np.ones((k, k), np.uint8))
+        disp = cv2.GaussianBlur(disp, (0, 0), 0.003 * n)
+    else:
+        raise ValueError(f"unknown depth mode {mode!r}")
+    return (1.0 / np.maximum(disp, 1e-12)).astype(np.float32)
+
+
+def full_size_depth(depth: np.ndarray, image: np.ndarray, upsample=None) -> np.ndarray:
+    """``depth`` at the photo's size: as is, or upsampled by ``upsample(depth, image)`` (bilinear in disparity)."""
+    h, w = image.shape[:2]
+    if depth.shape == (h, w):
+        return depth
+    if upsample is not None:
+        return upsample(depth, image)
+    import cv2
+
+    disp = cv2.resize((1.0 / depth).astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
+    return (1.0 / disp).astype(np.float32)
+
+
 def previous_module(commit: str = PREVIOUS):
-    """Imports photo3d as it was at ``commit`` under the name ``photo3d_prev``, or None without git."""
+    """Imports photo3d as it was at ``commit`` as ``photo3d_prev``: its (ldi, mesh, upsample) modules, or None."""
     import importlib
 
     folder = Path(tempfile.mkdtemp(prefix="photo3d_prev_"))
@@ -155,30 +224,41 @@ def previous_module(commit: str = PREVIOUS):
         return None
     (folder / "photo3d").rename(folder / "photo3d_prev")
     sys.path.insert(0, str(folder))
-    return importlib.import_module("photo3d_prev.ldi"), importlib.import_module("photo3d_prev.mesh")
+    return tuple(importlib.import_module(f"photo3d_prev.{m}") for m in ("ldi", "mesh", "upsample"))
 
 
-def render_method(method: str, case: Case, renderer, previous) -> list[np.ndarray] | None:
-    """The method's render of every target of the case (None if the method is unavailable)."""
+def render_method(method: str, case: Case, depth: np.ndarray, renderer, previous) -> list[np.ndarray] | None:
+    """The method's render of every target of the case from ``depth`` (None if the method is unavailable).
+
+    ``depth`` is the (possibly degraded, possibly smaller) map every method is fed; photo3d and its previous
+    version bring a smaller map to the photo's size with their own upsampler, the baselines bilinearly.
+    """
+    from photo3d.upsample import upsample_depth
+
     poses = [t.pose for t in case.targets]
+    if method in ("warp+telea", "stretch"):
+        depth = full_size_depth(depth, case.image)
     if method == "warp+telea":
-        return [forward_warp_telea(case.image, case.depth, case.intrinsics, t.intrinsics, t.pose) for t in case.targets]
+        return [forward_warp_telea(case.image, depth, case.intrinsics, t.intrinsics, t.pose) for t in case.targets]
     if method == "stretch":
-        mesh = stretched_mesh(case.image, case.depth, case.intrinsics)
+        mesh = stretched_mesh(case.image, depth, case.intrinsics)
     elif method == "previous":
         if previous is None:
             return None
-        ldi_mod, mesh_mod = previous
-        old = mesh_mod.mesh_from_ldi(ldi_mod.build_ldi(case.image, case.depth, case.intrinsics, poses))
+        ldi_mod, mesh_mod, upsample_mod = previous
+        depth = full_size_depth(depth, case.image, upsample_mod.upsample_depth)
+        old = mesh_mod.mesh_from_ldi(ldi_mod.build_ldi(case.image, depth, case.intrinsics, poses))
         mesh = Mesh(old.vertices, old.colors, old.faces, old.layers)  # today's Mesh type for today's renderer
     elif method == "simplified":
         # What photo3d renders: the same LDI, simplified for these cameras (default error, 0.25 px).
-        ldi = build_ldi(case.image, case.depth, case.intrinsics, poses)
+        depth = full_size_depth(depth, case.image, upsample_depth)
+        ldi = build_ldi(case.image, depth, case.intrinsics, poses)
         cameras = [(t.pose, t.intrinsics) for t in case.targets]
         mesh = mesh_from_ldi(ldi, max_error=simplify_tolerance(cameras, SIMPLIFY_PX, case.intrinsics))
         FACES[(case.name, method)] = mesh.num_faces
     else:
-        mesh = mesh_from_ldi(build_ldi(case.image, case.depth, case.intrinsics, poses))
+        depth = full_size_depth(depth, case.image, upsample_depth)
+        mesh = mesh_from_ldi(build_ldi(case.image, depth, case.intrinsics, poses))
         FACES[(case.name, method)] = mesh.num_faces
     renderer.upload(mesh)
     return [renderer.render(t.pose, t.intrinsics).copy() for t in case.targets]
@@ -186,18 +266,23 @@ def render_method(method: str, case: Case, renderer, previous) -> list[np.ndarra
 
 def score(pred: np.ndarray, t: Target) -> dict[str, float]:
     """PSNR and SSIM per region and the halo error of one render."""
-    masks = {"all": t.valid, "visible": t.visible & t.valid, "disoccluded": t.disoccluded & t.valid}
+    masks = {
+        "all": t.valid,
+        "visible": t.visible & t.valid,
+        "disoccluded": t.disoccluded & t.valid,
+        "band": t.halo & t.valid,
+    }
     out = {}
     for region, m in masks.items():
-        out[f"psnr_{region}"] = psnr(pred, t.image, m)
-        out[f"ssim_{region}"] = ssim(pred, t.image, m)
-    band = t.halo & t.valid
+        out[f"psnr_{region}"] = psnr(pred, t.image, m) if m.any() else math.nan
+        out[f"ssim_{region}"] = ssim(pred, t.image, m) if m.any() else math.nan
+    band = masks["band"]
     out["halo_mae"] = float(np.abs(pred.astype(np.float64) - t.image)[band].mean()) if band.any() else math.nan
     return out
 
 
-def evaluate(cases: list[Case], methods: list[str], ssaa: int) -> list[dict]:
-    """One row per (case, method): metrics averaged over the case's targets (NaNs ignored)."""
+def evaluate(cases: list[Case], methods: list[str], ssaa: int, modes: tuple[str, ...] = ("exact",)) -> list[dict]:
+    """One row per (case, depth mode, method): metrics averaged over the case's targets (NaNs ignored)."""
     from photo3d.render import Renderer
 
     previous = previous_module() if "previous" in methods else None
@@ -205,35 +290,54 @@ def evaluate(cases: list[Case], methods: list[str], ssaa: int) -> list[dict]:
     for case in cases:
         h, w = case.depth.shape
         with Renderer(w, h, ssaa) as renderer:
-            for method in methods:
-                t0 = time.perf_counter()
-                preds = render_method(method, case, renderer, previous)
-                if preds is None:
-                    continue
-                scores = [score(p, t) for p, t in zip(preds, case.targets, strict=True)]
-                row = {"case": case.name, "method": method, "targets": len(scores), "seconds": time.perf_counter() - t0}
-                if (case.name, method) in FACES:
-                    row["faces"] = FACES[(case.name, method)]
-                for key in scores[0]:
-                    vals = [s[key] for s in scores if np.isfinite(s[key])]
-                    row[key] = float(np.mean(vals)) if vals else math.nan
-                rows.append(row)
-                print(f"  {case.name:<20} {method:<11} {row['seconds']:6.1f} s", file=sys.stderr)
+            for mode in modes:
+                depth = degrade_depth(case.depth, mode)
+                for method in methods:
+                    t0 = time.perf_counter()
+                    preds = render_method(method, case, depth, renderer, previous)
+                    if preds is None:
+                        continue
+                    scores = [score(p, t) for p, t in zip(preds, case.targets, strict=True)]
+                    row = {
+                        "case": case.name,
+                        "mode": mode,
+                        "method": method,
+                        "targets": len(scores),
+                        "seconds": time.perf_counter() - t0,
+                    }
+                    if (case.name, method) in FACES:
+                        row["faces"] = FACES[(case.name, method)]
+                    for key in scores[0]:
+                        vals = [s[key] for s in scores if np.isfinite(s[key])]
+                        row[key] = float(np.mean(vals)) if vals else math.nan
+                    rows.append(row)
+                    print(f"  {case.name:<20} {mode:<8} {method:<11} {row['seconds']:6.1f} s", file=sys.stderr)
     return rows
 
 
+GROUPS = {"synthetic (mean)": ("syn:",), "middlebury (mean)": ("cones", "tsukuba")}
+"""Scene groups averaged into one row each (by case-name prefix); other cases stand alone."""
+
+
 def summarise(rows: list[dict]) -> list[dict]:
-    """Rows for the synthetic mean (over scenes) next to the per-case rows."""
+    """Rows for the group means (synthetic scenes, Middlebury pairs) next to the per-case rows."""
     out = []
-    syn = [r for r in rows if r["case"].startswith("syn:")]
-    for method in METHODS:
-        mine = [r for r in syn if r["method"] == method]
-        if mine:
-            mean = {"case": "synthetic (mean)", "method": method, "targets": sum(r["targets"] for r in mine)}
-            for key in mine[0]:
-                if key not in ("case", "method", "targets"):
-                    mean[key] = float(np.nanmean([r[key] for r in mine]))
-            out.append(mean)
+    modes = list(dict.fromkeys(r.get("mode", "exact") for r in rows))
+    for group, prefixes in GROUPS.items():
+        for mode in modes:
+            for method in METHODS:
+                mine = [
+                    r
+                    for r in rows
+                    if r["case"].startswith(prefixes) and r["method"] == method and r.get("mode", "exact") == mode
+                ]
+                if not mine:
+                    continue
+                mean = {"case": group, "mode": mode, "method": method, "targets": sum(r["targets"] for r in mine)}
+                for key in mine[0]:
+                    if key not in ("case", "mode", "method", "targets"):
+                        mean[key] = float(np.nanmean([r[key] for r in mine]))
+                out.append(mean)
     return out + rows
 
 
@@ -293,12 +397,12 @@ def speed(sizes: list[tuple[int, int]], trajectories: list[str], repeat: int) ->
 
 def print_quality(rows: list[dict]) -> None:
     cols = [f"psnr_{r}" for r in REGIONS] + [f"ssim_{r}" for r in REGIONS] + ["halo_mae"]
-    head = ["case", "method", "views"] + ["PSNR all", "PSNR vis", "PSNR disocc", "SSIM all", "SSIM vis", "SSIM disocc"]
+    head = ["case", "depth", "method", "views"] + [f"PSNR {r}" for r in REGIONS] + [f"SSIM {r}" for r in REGIONS]
     head.append("halo MAE")
     print("| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))
     for r in rows:
-        vals = [r["case"], r["method"], str(r["targets"])]
+        vals = [r["case"], r.get("mode", "exact"), r["method"], str(r["targets"])]
         for c in cols:
             v = r.get(c, math.nan)
             vals.append("-" if not np.isfinite(v) else (f"{v:.3f}" if c.startswith("ssim") else f"{v:.2f}"))
@@ -306,27 +410,32 @@ def print_quality(rows: list[dict]) -> None:
 
 
 def print_targets(rows: list[dict]) -> None:
-    """The issue's targets: photo3d against (a), (b) and (c) per case."""
-    print("\n| case | disocc PSNR - (b) | disocc PSNR - (a) | all PSNR - (b) | halo vs (a) | disocc PSNR - (c) |")
-    print("|---|---|---|---|---|---|")
-    by = {(r["case"], r["method"]): r for r in rows}
-    for case in dict.fromkeys(r["case"] for r in rows):
-        me = by.get((case, "photo3d"))
-        a, b, c = by.get((case, "stretch")), by.get((case, "warp+telea")), by.get((case, "previous"))
-        if not (me and a and b):
+    """The issue's targets: photo3d against (b) warp+telea and (c) its previous version, per case and depth mode."""
+    print(
+        "\n| case | depth | disocc - (b) | band - (b) | all - (b) | disocc - (c) | band - (c) | all - (c) "
+        "| halo vs (a) |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    by = {(r["case"], r.get("mode", "exact"), r["method"]): r for r in rows}
+
+    def delta(me: dict, other: dict | None, key: str) -> str:
+        if other is None or not (np.isfinite(me[key]) and np.isfinite(other[key])):
+            return "-"
+        return f"{me[key] - other[key]:+.2f} dB"
+
+    for case, mode in dict.fromkeys((r["case"], r.get("mode", "exact")) for r in rows):
+        me = by.get((case, mode, "photo3d"))
+        if not me:
             continue
-        halo = 100.0 * (me["halo_mae"] / a["halo_mae"] - 1.0)
-        prev = f"{me['psnr_disoccluded'] - c['psnr_disoccluded']:+.2f} dB" if c else "-"
-        print(
-            f"| {case} | {me['psnr_disoccluded'] - b['psnr_disoccluded']:+.2f} dB "
-            f"| {me['psnr_disoccluded'] - a['psnr_disoccluded']:+.2f} dB "
-            f"| {me['psnr_all'] - b['psnr_all']:+.2f} dB | {halo:+.0f} % | {prev} |"
-        )
+        a, b, c = (by.get((case, mode, m)) for m in ("stretch", "warp+telea", "previous"))
+        halo = f"{100.0 * (me['halo_mae'] / a['halo_mae'] - 1.0):+.0f} %" if a else "-"
+        cells = [delta(me, o, f"psnr_{k}") for o in (b, c) for k in ("disoccluded", "band", "all")]
+        print(f"| {case} | {mode} | " + " | ".join(cells) + f" | {halo} |")
 
 
 def print_simplification(rows: list[dict]) -> None:
     """Simplified mesh against the full one: triangles and PSNR/SSIM deltas per case."""
-    by = {(r["case"], r["method"]): r for r in rows}
+    by = {(r["case"], r["method"]): r for r in rows if r.get("mode", "exact") == "exact"}
     pairs = [
         (c, by[(c, "photo3d")], by[(c, "simplified")]) for c, m in by if m == "photo3d" and (c, "simplified") in by
     ]
@@ -361,6 +470,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", default="640x480", help="synthetic source size WxH (default 640x480)")
     parser.add_argument("--methods", default=",".join(METHODS), help=f"comma-separated subset of {', '.join(METHODS)}")
+    parser.add_argument(
+        "--depth-modes",
+        default=",".join(DEPTH_MODES),
+        help=f"comma-separated depth fed to every method: {', '.join(DEPTH_MODES)} (default all)",
+    )
     parser.add_argument("--ssaa", type=int, default=2, help="supersampling of the mesh renders (default 2)")
     parser.add_argument("--quick", action="store_true", help="fewer targets per synthetic scene")
     parser.add_argument("--no-synthetic", action="store_true", help="skip the synthetic scenes")
@@ -382,6 +496,9 @@ def main() -> int:
     unknown = set(methods) - set(METHODS)
     if unknown:
         parser.error(f"unknown methods: {', '.join(sorted(unknown))}")
+    modes = tuple(m for m in args.depth_modes.split(",") if m)
+    if set(modes) - set(DEPTH_MODES):
+        parser.error(f"unknown depth modes: {', '.join(sorted(set(modes) - set(DEPTH_MODES)))}")
     w, h = (int(v) for v in args.size.split("x"))
     cases = [] if args.no_synthetic else synthetic_cases(w, h, args.quick)
     if not args.no_real:
@@ -389,7 +506,7 @@ def main() -> int:
         if not real:
             print(f"no real data in {args.real}; real pairs skipped", file=sys.stderr)
         cases += real
-    rows = summarise(evaluate(cases, methods, args.ssaa))
+    rows = summarise(evaluate(cases, methods, args.ssaa, modes))
     print_quality(rows)
     print_targets(rows)
     print_simplification(rows)

@@ -291,3 +291,78 @@ def test_speed_at_1080p() -> None:
     start = time.perf_counter()
     edge_aware_upsample(low, photo)
     assert time.perf_counter() - start < 2.0  # about 0.15 s on two cores; generous for busy CI machines
+
+
+# --- full-size soft maps: depth_edge_scale and recover_depth_edges ---
+
+
+def soft_scene(blur: float, seed: int = 0):
+    """A 240 x 320 photo with a near disc (colour edge at radius 60) and its disparity, blurred by ``blur`` px."""
+    y, x = np.mgrid[0:240, 0:320] + 0.5
+    coverage = ((x - 160.0) ** 2 + (y - 120.0) ** 2 < 60.0**2).astype(np.float64)
+    photo = colour_photo(coverage, seed)
+    disparity = (coverage * (NEAR - FAR) + FAR).astype(np.float32)
+    if blur:
+        disparity = cv2.GaussianBlur(disparity, (0, 0), blur)
+    return photo, disparity, coverage.astype(bool)
+
+
+def test_sharp_maps_and_planes_have_scale_one() -> None:
+    from photo3d.upsample import depth_edge_scale
+
+    _, sharp, _ = soft_scene(0.0)
+    y, x = np.mgrid[0:240, 0:320].astype(np.float32)
+    plane = 0.5 + 0.004 * x + 0.002 * y
+    assert depth_edge_scale(sharp) == 1.0
+    assert depth_edge_scale(plane) == 1.0
+    assert depth_edge_scale(np.where(x < 160, plane, plane + 0.3)) == 1.0  # a sharp step between slanted planes
+
+
+@pytest.mark.parametrize("blur", [1.5, 2.5, 4.0])
+def test_blurred_and_enlarged_maps_read_as_soft(blur: float) -> None:
+    from photo3d.upsample import depth_edge_scale
+
+    _, soft, _ = soft_scene(blur)
+    assert depth_edge_scale(soft) >= 2.0
+    _, sharp, _ = soft_scene(0.0)
+    small = cv2.resize(sharp, (80, 60), interpolation=cv2.INTER_AREA)
+    assert depth_edge_scale(cv2.resize(small, (320, 240), interpolation=cv2.INTER_LINEAR)) >= 2.0
+
+
+@pytest.mark.parametrize("blur", [1.5, 2.5, 3.5])  # ramps (10-90 %) 4 to 9 px wide
+def test_soft_full_size_edges_land_on_the_colour_edge(blur: float) -> None:
+    from photo3d.upsample import recover_depth_edges
+
+    photo, soft, inside = soft_scene(blur)
+    out = recover_depth_edges(soft, photo)
+    level = 0.5 * (NEAR + FAR)
+    wrong_before = np.count_nonzero((soft > level) != inside)
+    wrong_after = np.count_nonzero((out > level) != inside)
+    # The disc's outline is about 377 px long; the blurred map puts its level crossing a pixel off in places and
+    # its ramp holds hundreds of intermediate values. After recovery the step sits on the colour edge.
+    ramp = (soft > FAR + 0.1 * (NEAR - FAR)) & (soft < NEAR - 0.1 * (NEAR - FAR))
+    ramp_after = (out > FAR + 0.1 * (NEAR - FAR)) & (out < NEAR - 0.1 * (NEAR - FAR))
+    assert wrong_after <= min(wrong_before, 40)
+    assert np.count_nonzero(ramp_after) < 0.35 * np.count_nonzero(ramp)
+    assert out.min() >= soft.min() - 1e-6 and out.max() <= soft.max() + 1e-6
+    # Away from the edge nothing changes.
+    far_from_edge = cv2.distanceTransform((~ramp).astype(np.uint8), cv2.DIST_L2, 5) > 20
+    np.testing.assert_array_equal(out[far_from_edge], soft[far_from_edge])
+
+
+def test_sharp_maps_come_back_unchanged() -> None:
+    from photo3d.upsample import recover_depth_edges
+
+    photo, sharp, _ = soft_scene(0.0)
+    out = recover_depth_edges(sharp, photo)
+    np.testing.assert_array_equal(out, sharp)
+    assert out is not sharp
+
+
+def test_recover_refuses_a_photo_of_another_size() -> None:
+    from photo3d.errors import Photo3DError
+    from photo3d.upsample import recover_depth_edges
+
+    photo, soft, _ = soft_scene(2.0)
+    with pytest.raises(Photo3DError, match="320x240 but the photo is 160x120"):
+        recover_depth_edges(soft, photo[::2, ::2])
