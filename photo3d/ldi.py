@@ -41,7 +41,7 @@ import numpy as np
 
 from .camera import Intrinsics, Pose, unproject_depth
 from .errors import Photo3DError
-from .inpaint import ClassicalInpainter, Inpainter, extrapolate_disparity, nearest_seed, push_pull_fill
+from .inpaint import ClassicalInpainter, Inpainter, extrapolate_disparity, nearest_seed
 from .upsample import recover_depth_edges
 
 __all__ = [
@@ -131,8 +131,6 @@ class LDIParams:
         edge_iterations: Passes of that median.
         color_sigma: Colour difference (0-255 RGB, Euclidean) at which the median's weight falls to 0.61.
         half_res_band: Bands wider than this (pixels) are inpainted at half resolution (0: never).
-        context_margin: Context pixels within this distance (pixels) of a cut are never read by the
-            inpainter (mixed pixels); farther ones are dropped when their colour is the foreground's.
         recover_edges: Move soft depth edges onto colour edges at the map's effective resolution
             (:func:`photo3d.upsample.recover_depth_edges`); sharp maps are left as they are.
 
@@ -149,7 +147,6 @@ class LDIParams:
     edge_iterations: int = 2
     color_sigma: float = 12.0
     half_res_band: int = 160
-    context_margin: float = 2.0
     recover_edges: bool = True
 
 
@@ -657,53 +654,11 @@ def _back_layer(
     synthesis = in_front & (dist <= band)
     context = valid & ~in_front & (dist <= 2 * band) & ~bg_seed
     context &= ~cv2.dilate(synthesis.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
-    context = _clean_context(image, context, synthesis, dist, params.context_margin, max(4, band // 4))
     # Behind the visible surface by at least the bridging tolerance, in front of infinity.
     back_dn = np.clip(back_dn, 0.25 * seed_dn, dn - params.weak)
     color = _fill_by_surface(image, dn, seed_dn, context, synthesis, params, inpainter, band)
     back_color = np.clip(np.rint(color), 0, 255).astype(np.uint8)
     return synthesis, back_dn, back_color
-
-
-def _clean_context(
-    image: np.ndarray, context: np.ndarray, synthesis: np.ndarray, dist: np.ndarray, margin: float, reach: float
-) -> np.ndarray:
-    """The context without the pixels beside a cut that may carry the foreground's colour.
-
-    A silhouette's mixed pixels (anti-aliasing, hair, motion blur) and the
-    background pixels a soft or misplaced depth edge left on the wrong side
-    hold foreground colour; inpainted into the back layer, they would show as a
-    ghost of the foreground beside it. So the context loses every pixel within
-    ``margin`` of the cut, and, within ``reach``, every pixel whose colour is
-    nearer the foreground's next to it than the background's (each a push-pull
-    fill, :func:`photo3d.inpaint.push_pull_fill`, of the synthesis region and
-    of the context beyond ``reach``). Nothing is removed where that would
-    leave no context.
-
-    Args:
-        image: (H, W, 3) uint8 RGB.
-        context: (H, W) bool context region.
-        synthesis: (H, W) bool synthesis region (the foreground beside the cuts).
-        dist: (H, W) float32 distance in pixels to the nearest background pixel of a cut.
-        margin: Context pixels this close to a cut are always dropped.
-        reach: Context pixels this close are dropped when their colour is the foreground's.
-
-    Returns:
-        (H, W) bool context.
-
-    """
-    cleaned = context & (dist > margin)
-    near = cleaned & (dist <= reach)
-    far = cleaned & (dist > reach)
-    if near.any() and far.any() and synthesis.any():
-        (y0, y1), (x0, x1) = _extent(near | synthesis)
-        box = np.s_[y0:y1, x0:x1]
-        colour = image[box].astype(np.float32)
-        fg = push_pull_fill(colour, synthesis[box])
-        bg = push_pull_fill(colour, far[box])
-        like_fg = np.sum((colour - fg) ** 2, axis=2) < np.sum((colour - bg) ** 2, axis=2)
-        cleaned[box] &= ~(near[box] & like_fg)
-    return cleaned if cleaned.any() else context
 
 
 def _fill_by_surface(
