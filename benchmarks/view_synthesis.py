@@ -54,6 +54,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 _HERE = Path(__file__).resolve().parent
@@ -79,6 +80,7 @@ from photo3d.ldi import LDI, build_ldi  # noqa: E402
 from photo3d.mesh import Mesh, mesh_from_ldi, simplify_tolerance  # noqa: E402
 from photo3d.pipeline import RenderSettings  # noqa: E402
 from photo3d.trajectory import load_trajectory, preset_names, scene_scale, trajectory_cameras  # noqa: E402
+from photo3d.upsample import edge_aware_upsample, upsample_depth  # noqa: E402
 
 PREVIOUS = "06a5114"
 """The commit whose LDI (and depth upsampling) was photo3d's default before soft layering (issue 5's last commit)."""
@@ -176,8 +178,6 @@ def degrade_depth(depth: np.ndarray, mode: str) -> np.ndarray:
     """
     if mode == "exact":
         return depth
-    import cv2
-
     h, w = depth.shape
     n = max(h, w)
     disp = (1.0 / depth).astype(np.float32)
@@ -204,10 +204,7 @@ def full_size_depth(depth: np.ndarray, image: np.ndarray, upsample=None) -> np.n
         return depth
     if upsample is not None:
         return upsample(depth, image)
-    import cv2
-
-    disp = cv2.resize((1.0 / depth).astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
-    return (1.0 / disp).astype(np.float32)
+    return (1.0 / edge_aware_upsample((1.0 / depth).astype(np.float32), None, shape=(h, w))).astype(np.float32)
 
 
 def previous_module(commit: str = PREVIOUS):
@@ -233,8 +230,6 @@ def render_method(method: str, case: Case, depth: np.ndarray, renderer, previous
     ``depth`` is the (possibly degraded, possibly smaller) map every method is fed; photo3d and its previous
     version bring a smaller map to the photo's size with their own upsampler, the baselines bilinearly.
     """
-    from photo3d.upsample import upsample_depth
-
     poses = [t.pose for t in case.targets]
     if method in ("warp+telea", "stretch"):
         depth = full_size_depth(depth, case.image)

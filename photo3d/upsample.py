@@ -368,8 +368,7 @@ SCALE_FACTORS = (1.5, 2.0, 3.0, 4.0, 6.0, 8.0)
 def _down_up_error(values: np.ndarray, edges: np.ndarray, spread: np.ndarray, factor: float) -> np.ndarray:
     """Per edge pixel, |values - bilinear(area(values, 1 / factor))| as a fraction of the local spread."""
     h, w = values.shape
-    low = cv2.resize(values, (max(2, round(w / factor)), max(2, round(h / factor))), interpolation=cv2.INTER_AREA)
-    back = cv2.resize(low, (w, h), interpolation=cv2.INTER_LINEAR)
+    back = _plain_resize(_plain_resize(values, max(2, round(h / factor)), max(2, round(w / factor))), h, w)
     return np.abs(back[edges] - values[edges]) / spread[edges]
 
 
@@ -437,8 +436,9 @@ def depth_edge_scale(
         return 1.0
     threshold = edge_threshold * (float(values.max()) - float(values.min()))
     samples = []  # per tile: (values, edge mask, spread)
+    window = np.ones((5, 5), np.uint8)
     for tile in _tiles(values, tile_pixels):
-        spread = cv2.dilate(tile, np.ones((5, 5), np.uint8)) - cv2.erode(tile, np.ones((5, 5), np.uint8))
+        spread = cv2.dilate(tile, window) - cv2.erode(tile, window)
         edges = (spread > threshold) & (_non_affine(tile) > 0.02 * spread)
         if edges.any():
             samples.append((tile, edges, spread))
@@ -504,9 +504,8 @@ def recover_depth_edges(
         scale = depth_edge_scale(values)
     if scale <= 1.0:
         return values.copy()
-    size = (max(2, round(w / scale)), max(2, round(h / scale)))
-    low = cv2.resize(values, size, interpolation=cv2.INTER_AREA)
+    low = _plain_resize(values, max(2, round(h / scale)), max(2, round(w / scale)))
     snapped = edge_aware_upsample(low, guide, radius=radius)
-    bilinear = cv2.resize(low, (w, h), interpolation=cv2.INTER_LINEAR)
+    bilinear = _plain_resize(low, h, w)
     changed = np.abs(snapped - bilinear) > 1e-6 * max(float(values.max()) - float(values.min()), 1e-30)
     return np.where(changed, snapped, values).astype(np.float32)
