@@ -19,22 +19,32 @@ vectorised form:
    is kept (and its links cut) only if it holds a jump above ``strong`` and at
    least ``min_edge_px`` pixels. That drops tiny fragments and links a strong
    edge through its weaker stretches.
-3. **Synthesis region.** Foreground pixels within ``band_px`` of a cut, in front
+3. **Soft silhouettes.** Around every cut, the pixels within ``matte_radius`` form
+   the unknown region of a trimap and get an alpha matte from colour
+   (:mod:`photo3d.matte`, after SLIDE, Jampani et al., ICCV 2021). Pixels of
+   some foreground opacity join the foreground (at its disparity), with
+   their decontaminated foreground colour and their alpha; the others join
+   the background. The cut is then found again, so a depth edge a few pixels
+   off the colour edge moves onto it, and a pixel that mixes both colours
+   becomes a translucent foreground sample whose back-layer sample holds the
+   background colour the matte estimated.
+4. **Synthesis region.** Foreground pixels within ``band_px`` of a cut, in front
    of their nearest background edge pixel (the *seed*); ``band_px`` comes from
    the largest parallax the trajectory opens at any cut (:func:`band_for_cameras`).
-4. **Context region.** Background pixels within ``2 band_px`` of a cut that are
-   not in front of their seed. Only they feed the back layer: its disparity is
+5. **Context region.** Background pixels within ``2 band_px`` of a cut that are
+   not in front of their seed (mixed pixels are foreground by then). Only they feed the back layer: its disparity is
    the background plane continued from the seed, its colour is inpainted from the
    context at that surface's depth (:mod:`photo3d.inpaint`).
-5. **More layers.** Where two continued surfaces at different depths meet inside a
+6. **More layers.** Where two continued surfaces at different depths meet inside a
    back layer (a foreground in front of another's edge), that jump is a cut of the
-   back layer, and steps 3-4 repeat behind it, up to ``max_layers``.
+   back layer, and steps 4-5 repeat behind it, up to ``max_layers`` (without mattes).
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -42,6 +52,7 @@ import numpy as np
 from .camera import Intrinsics, Pose, unproject_depth
 from .errors import Photo3DError
 from .inpaint import ClassicalInpainter, Inpainter, extrapolate_disparity, nearest_seed
+from .matte import UNKNOWN, estimate_matte
 from .upsample import recover_depth_edges
 
 __all__ = [
@@ -60,6 +71,9 @@ log = logging.getLogger(__name__)
 
 EMPTY_DEPTH = 0.0
 """Depth value that marks an empty LDI sample."""
+
+ALPHA_EPS = 1.0 / 32
+"""Matte alphas at most this far from 0 or 1 count as fully background or foreground."""
 
 
 @dataclass
@@ -83,6 +97,11 @@ class LDI:
         intrinsics: The source camera.
         synthesis: (H, W) bool, the pixels where some back layer has a synthesised sample.
         band_px: Width of the synthesis band in pixels.
+        alpha: None (every sample is opaque), or (L, H, W) uint8 opacity of each
+            sample, 255 = opaque. Below 255 only on layer 0 at soft silhouettes, where
+            ``color`` is the decontaminated foreground colour (not premultiplied) and the
+            sample of layer 1 behind it is opaque and holds the background colour, so that
+            ``a color[0] + (1 - a) color[1]`` (a = alpha / 255) gives back the photo.
 
     """
 
@@ -94,6 +113,7 @@ class LDI:
     intrinsics: Intrinsics
     synthesis: np.ndarray = field(repr=False)
     band_px: int = 0
+    alpha: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def num_layers(self) -> int:
@@ -133,6 +153,9 @@ class LDIParams:
         half_res_band: Bands wider than this (pixels) are inpainted at half resolution (0: never).
         recover_edges: Move soft depth edges onto colour edges at the map's effective resolution
             (:func:`photo3d.upsample.recover_depth_edges`); sharp maps are left as they are.
+        soft_edges: Alpha-matte the pixels around layer-0 cuts (soft layering, see the module notes).
+        matte_radius: Half-width in pixels of the matte's unknown band around each cut
+            (0: 0.5 % of the longer image side, at least 2).
 
     """
 
@@ -148,6 +171,8 @@ class LDIParams:
     color_sigma: float = 12.0
     half_res_band: int = 160
     recover_edges: bool = True
+    soft_edges: bool = True
+    matte_radius: int = 0
 
 
 def normalized_disparity(depth: np.ndarray) -> tuple[np.ndarray, float]:
@@ -482,10 +507,16 @@ def build_ldi(
         dn = sharpen_depth_edges(
             dn, image, params.edge_radius, params.edge_iterations, params.color_sigma, params.weak, 1.5 * params.strong
         )
+    levels = quantization_levels(dn)
+    cut_r, cut_d = detect_discontinuities(dn, params, levels)
+    color0, soft = image, None
+    if params.soft_edges and (cut_r.any() or cut_d.any()):
+        radius = params.matte_radius or max(2, round(0.005 * max(h, w)))
+        dn, color0, soft = _soft_silhouettes(image, dn, cut_r, cut_d, radius, params)
+        cut_r, cut_d = detect_discontinuities(dn, params, levels)
     depth0 = (z_near / dn).astype(np.float32)
-    cut_r, cut_d = detect_discontinuities(dn, params, quantization_levels(dn))
     band = _band_px(depth0, cut_r, cut_d, intrinsics, poses, params)
-    layers = [_Layer(dn, image, np.full((h, w), -1, np.int8), ~cut_r, ~cut_d)]
+    layers = [_Layer(dn, color0, np.full((h, w), -1, np.int8), ~cut_r, ~cut_d)]
     synthesis = np.zeros((h, w), bool)
     while len(layers) < max(1, params.max_layers) and (cut_r.any() or cut_d.any()):
         front = layers[-1]
@@ -499,10 +530,21 @@ def build_ldi(
         if not syn.any():
             break
         synthesis[box] |= syn
+        if soft is not None and len(layers) == 1:
+            # Behind a translucent silhouette pixel, the background colour its matte estimated.
+            under = syn & (soft.alpha[box] < 255)
+            back_color[under] = soft.background[box][under]
         back, sub_r, sub_d = _stack_layer(sub, syn, back_dn, back_color, len(layers) - 1, params)
         layers.append(_Layer.empty(h, w).paste(box, back))
         cut_r, cut_d = np.zeros((h, w - 1), bool), np.zeros((h - 1, w), bool)
         cut_r[y0:y1, x0 : x1 - 1], cut_d[y0 : y1 - 1, x0:x1] = sub_r, sub_d
+    alpha = None
+    if soft is not None:
+        alpha = np.full((len(layers), h, w), 255, np.uint8)
+        # A translucent sample with nothing behind it would show the hole fill: it stays opaque, as in the photo.
+        covered = (layers[1].valid & (layers[1].alias < 0)) if len(layers) > 1 else np.zeros((h, w), bool)
+        alpha[0] = np.where(covered, soft.alpha, 255)
+        layers[0].color = np.where((alpha[0] < 255)[..., None], color0, image)
     return LDI(
         color=np.stack([layer.color for layer in layers]),
         depth=np.stack(
@@ -514,7 +556,107 @@ def build_ldi(
         intrinsics=intrinsics,
         synthesis=synthesis,
         band_px=band,
+        alpha=alpha,
     )
+
+
+class _Soft(NamedTuple):
+    """Layer-0 opacity (H, W) uint8 (255 = opaque) and the background colour (H, W, 3) uint8 behind it."""
+
+    alpha: np.ndarray
+    background: np.ndarray
+
+
+def _cut_sides(dn: np.ndarray, cut_r: np.ndarray, cut_d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(bg_edge, fg_edge)``: (H, W) bool, the far and the near pixel of every cut link."""
+    h, w = dn.shape
+    bg_edge = np.zeros((h, w), bool)
+    fg_edge = np.zeros((h, w), bool)
+    right_nearer = dn[:, 1:] > dn[:, :-1]
+    lower_nearer = dn[1:, :] > dn[:-1, :]
+    for edge, nearer in ((bg_edge, False), (fg_edge, True)):
+        edge[:, :-1] |= cut_r & (right_nearer != nearer)
+        edge[:, 1:] |= cut_r & (right_nearer == nearer)
+        edge[:-1, :] |= cut_d & (lower_nearer != nearer)
+        edge[1:, :] |= cut_d & (lower_nearer == nearer)
+    return bg_edge, fg_edge
+
+
+def _soft_silhouettes(
+    image: np.ndarray, dn: np.ndarray, cut_r: np.ndarray, cut_d: np.ndarray, radius: int, params: LDIParams
+) -> tuple[np.ndarray, np.ndarray, _Soft]:
+    """Alpha-matted layer-0 silhouettes: the re-layered disparity, layer-0 colour, opacity and background.
+
+    Every pixel within ``3 radius`` of a cut is on the foreground side when it
+    is nearer to a foreground edge pixel than to a background one (the cut is
+    the border between the two). Pixels within ``radius`` of an edge pixel are
+    the trimap's unknown region, except the ridge of each side (local maxima
+    of the distance to the other side's edge), which stays known: a structure
+    thinner than the band, such as a pole or a gap between fingers, keeps a
+    known core and so is never matted away. Where three surfaces meet, the
+    middle one is background to one cut and foreground to the other, so a
+    colour is known as both and the matte is ill-posed: a known pixel with a
+    known pixel of the other side within ``radius`` at its disparity (within
+    ``weak / 2``) marks such a place, and unknown pixels within ``radius + 2``
+    of it keep their side. After matting, unknown pixels of alpha above
+    :data:`ALPHA_EPS` join the foreground and the others the background, each at
+    the disparity of its side's surface continued from its nearest edge pixel
+    (:func:`photo3d.inpaint.extrapolate_disparity`), so planes stay planes.
+    """
+    h, w = dn.shape
+    bg_edge, fg_edge = _cut_sides(dn, cut_r, cut_d)
+    # A pixel between two close cuts (a step of a staircase) is no side's edge.
+    bg_edge, fg_edge = bg_edge & ~fg_edge, fg_edge & ~bg_edge
+    opaque = _Soft(np.full((h, w), 255, np.uint8), image)
+    if not fg_edge.any() or not bg_edge.any():
+        return dn, image, opaque
+    dist_fg, index_fg, fy, fx = nearest_seed(fg_edge)
+    dist_bg, index_bg, by, bx = nearest_seed(bg_edge)
+    dist = np.minimum(dist_fg, dist_bg)
+    near = dist <= 3 * radius
+    foreground = near & (dist_fg < dist_bg)
+    trimap = foreground.astype(np.float32)
+    kernel = np.ones((3, 3), np.uint8)
+    core = np.zeros((h, w), bool)
+    for side, inside in ((foreground, dist_bg), (near & ~foreground, dist_fg)):
+        core |= side & (inside >= cv2.dilate(inside, kernel)) & (inside <= radius)
+    unknown = near & (dist <= radius) & ~core
+    # Where three surfaces meet, a known pixel has a known pixel of the other side at its disparity nearby.
+    window = np.ones((2 * radius + 1,) * 2, np.uint8)
+    known_fg, known_bg = foreground & ~unknown, near & ~foreground & ~unknown
+    bg_max = cv2.dilate(np.where(known_bg, dn, -1.0).astype(np.float32), window)
+    fg_min = cv2.erode(np.where(known_fg, dn, np.inf).astype(np.float32), window)
+    tolerance = 0.5 * params.weak
+    conflict = (known_fg & (dn <= bg_max + tolerance)) | (known_bg & (dn >= fg_min - tolerance))
+    if conflict.any():
+        unknown &= ~cv2.dilate(conflict.astype(np.uint8), np.ones((2 * radius + 5,) * 2, np.uint8)).astype(bool)
+    trimap[unknown] = UNKNOWN
+    matte = estimate_matte(image, trimap)
+    solved = matte.unknown & np.isfinite(matte.alpha)
+    joins = solved & (matte.alpha > ALPHA_EPS)
+    moved = dn.copy()
+    for side, seeds, to_side in (
+        (foreground, (index_fg, fy, fx), joins & ~foreground),
+        (near & ~foreground, (index_bg, by, bx), solved & ~joins & foreground),
+    ):
+        if to_side.any():
+            plane = extrapolate_disparity(dn, side, *seeds, max_residual=0.1 * params.weak, where=to_side)
+            moved[to_side] = plane[to_side]
+    dn = moved
+    soft = joins & (matte.alpha < 1.0 - ALPHA_EPS)
+    alpha = np.where(soft, np.rint(255.0 * np.nan_to_num(matte.alpha, nan=1.0)), 255).astype(np.uint8)
+    # The estimated colours composite to the photo only approximately: the better-conditioned
+    # one is kept and the other solved from the compositing equation, so the source view is the photo.
+    a = (alpha.astype(np.float32) / 255.0)[..., None]
+    photo = image.astype(np.float32)
+    fg = np.rint(matte.foreground)
+    bg = np.rint(matte.background)
+    mostly_fg = a >= 0.5
+    fg = np.where(mostly_fg, (photo - (1.0 - a) * bg) / np.maximum(a, 1e-3), fg)
+    bg = np.where(mostly_fg, bg, (photo - a * fg) / np.maximum(1.0 - a, 1e-3))
+    color = np.where(soft[..., None], np.clip(np.rint(fg), 0, 255), image).astype(np.uint8)
+    background = np.where(soft[..., None], np.clip(np.rint(bg), 0, 255), image).astype(np.uint8)
+    return dn, color, _Soft(alpha, background)
 
 
 def _extent(mask: np.ndarray) -> tuple[tuple[int, int], tuple[int, int]]:
@@ -628,15 +770,7 @@ def _back_layer(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Synthesis mask, back-layer disparity and colour behind every cut of one layer."""
     h, w = dn.shape
-    bg_seed = np.zeros((h, w), bool)
-    fg_edge = np.zeros((h, w), bool)
-    right_nearer = dn[:, 1:] > dn[:, :-1]
-    lower_nearer = dn[1:, :] > dn[:-1, :]
-    for seed, nearer in ((bg_seed, False), (fg_edge, True)):
-        seed[:, :-1] |= cut_r & (right_nearer != nearer)
-        seed[:, 1:] |= cut_r & (right_nearer == nearer)
-        seed[:-1, :] |= cut_d & (lower_nearer != nearer)
-        seed[1:, :] |= cut_d & (lower_nearer == nearer)
+    bg_seed, fg_edge = _cut_sides(dn, cut_r, cut_d)
     # A pixel that is background to one cut and foreground to another (a thin
     # surface between two depths) is no seed: what lies behind both continues
     # the farther surface.

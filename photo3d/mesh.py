@@ -34,6 +34,9 @@ class Mesh:
             vertex coloured by ``colors``. All vertices of a triangle use the same mode.
         textures: None, or (L, H, W, 3) uint8 sRGB: the colour of each LDI layer,
             sampled (bilinearly) by textured vertices.
+        alphas: None (opaque), or (N,) uint8 opacity of each vertex (255 = opaque),
+            from :attr:`LDI.alpha`; ``colors`` are then not premultiplied. Triangles with a
+            vertex below 255 are the soft silhouettes; textured vertices are always opaque.
 
     """
 
@@ -43,6 +46,7 @@ class Mesh:
     layers: np.ndarray
     texcoords: np.ndarray | None = None
     textures: np.ndarray | None = None
+    alphas: np.ndarray | None = None
 
     @property
     def num_vertices(self) -> int:
@@ -136,6 +140,8 @@ def mesh_from_ldi(ldi: LDI, grow_silhouettes: bool = True, max_error: float | No
     if max_error is not None and h > 2 and w > 2:
         depth = depth.copy()
         still = (dx == 0) & (dy == 0)
+        if ldi.alpha is not None:
+            still &= ldi.alpha[0] == 255
         for k in range(num_layers):
             ok = own[k] & still if k == 0 else own[k]
             if not ok.any():
@@ -181,6 +187,10 @@ def mesh_from_ldi(ldi: LDI, grow_silhouettes: bool = True, max_error: float | No
         np.multiply(y, z, out=vertices[rows, 1])
         vertices[rows, 2] = z
     layers = np.repeat(np.arange(num_layers, dtype=np.int8), counts)
+    alphas = None
+    if ldi.alpha is not None:
+        alphas = np.full(n, 255, np.uint8)
+        alphas[: h * w] = ldi.alpha[0].reshape(-1)  # only layer 0 has translucent samples
     # Faces: the quads of every layer (outside simplified blocks), written into one preallocated array.
     plans = []
     for k in range(num_layers):
@@ -213,11 +223,11 @@ def mesh_from_ldi(ldi: LDI, grow_silhouettes: bool = True, max_error: float | No
                 faces[row : row + m, col] = ids[at[col]]
         row += m
     if max_error is None:
-        return Mesh(vertices=vertices, colors=colors, faces=faces, layers=layers)
-    return _add_blocks(ldi, vertices, colors, faces, layers, vid, blocks)
+        return Mesh(vertices=vertices, colors=colors, faces=faces, layers=layers, alphas=alphas)
+    return _add_blocks(ldi, vertices, colors, faces, layers, vid, blocks, alphas)
 
 
-def _add_blocks(ldi: LDI, vertices, colors, faces, layers, vid, blocks) -> Mesh:
+def _add_blocks(ldi: LDI, vertices, colors, faces, layers, vid, blocks, alphas) -> Mesh:
     """Appends the textured two-triangle blocks and drops vertices no triangle uses."""
     h, w = ldi.depth.shape[1:]
     new_vertices, new_layers, new_uv, new_faces = [], [], [], []
@@ -265,6 +275,7 @@ def _add_blocks(ldi: LDI, vertices, colors, faces, layers, vid, blocks) -> Mesh:
         layers=all_layers[used],
         texcoords=uv[used],
         textures=layer_textures(ldi),
+        alphas=None if alphas is None else np.concatenate([alphas, np.full(len(src), 255, np.uint8)])[used],
     )
 
 

@@ -213,6 +213,7 @@ class Renderer:
         self._vao = None
         self._texture = None
         self._buffers: list = []
+        self._num_faces = self._opaque_faces = 0
         self._depth_range = (1.0, 1.0)
 
     @property
@@ -229,6 +230,13 @@ class Renderer:
         bilinear magnification and trilinear (``LINEAR_MIPMAP_LINEAR``)
         minification through mipmaps, clamped to the edge; filtering and mipmaps
         work on the sRGB-encoded values, like the vertex-colour interpolation.
+
+        A mesh with ``alphas`` has its translucent triangles (a vertex below 255,
+        the soft silhouettes) drawn after the opaque ones, with the depth test on,
+        depth writes off and premultiplied-alpha blending (``ONE,
+        ONE_MINUS_SRC_ALPHA``) over what lies behind them. Colours blend as
+        sRGB-encoded values, as the photo mixes them (a matte's
+        ``alpha * foreground + (1 - alpha) * background`` is in encoded values).
 
         Args:
             mesh: The mesh; see :class:`~photo3d.mesh.Mesh` for ``texcoords`` and ``textures``.
@@ -250,16 +258,26 @@ class Renderer:
         ctx = self.ctx
         pos = ctx.buffer(np.ascontiguousarray(mesh.vertices, dtype="f4").tobytes())
         # Colours padded to 4 bytes per vertex: aligned attributes fetch faster (llvmpipe: about 25 %).
-        # A textured mesh keeps each vertex's layer in the fourth byte.
+        # The fourth byte holds a vertex-coloured vertex's opacity, a textured vertex's layer.
         rgba = np.empty((mesh.num_vertices, 4), np.uint8)
         rgba[:, :3] = mesh.colors
-        rgba[:, 3] = mesh.layers if textured else 255
+        rgba[:, 3] = 255 if mesh.alphas is None else mesh.alphas
+        faces = np.ascontiguousarray(mesh.faces, dtype="u4")
+        self._opaque_faces = len(faces)
+        if mesh.alphas is not None:
+            translucent = (mesh.alphas[faces] < 255).any(axis=1)
+            self._opaque_faces = int(len(faces) - np.count_nonzero(translucent))
+            if self._opaque_faces < len(faces):
+                faces = np.concatenate([faces[~translucent], faces[translucent]])
+        if textured:
+            rgba[:, 3] = np.where(np.all(mesh.texcoords == -1.0, axis=1), rgba[:, 3], mesh.layers)
         col = ctx.buffer(rgba.tobytes())
-        idx = ctx.buffer(np.ascontiguousarray(mesh.faces, dtype="u4").tobytes())
+        idx = ctx.buffer(faces.tobytes())
+        self._num_faces = len(faces)
         self._buffers = [pos, col, idx]
         self._mesh_program = program = self._programs[textured]
         if not textured:
-            attributes = [(pos, "3f", "in_position"), (col, "3f1 x1", "in_color")]
+            attributes = [(pos, "3f", "in_position"), (col, "4f1", "in_color")]
         else:
             uv = ctx.buffer(np.ascontiguousarray(mesh.texcoords, dtype="f4").tobytes())
             self._buffers.append(uv)
@@ -339,7 +357,15 @@ class Renderer:
         ctx.enable(ctx.DEPTH_TEST)
         ctx.disable(ctx.CULL_FACE)
         self._draw_fbo.clear(0.0, 0.0, 0.0, 0.0, depth=1.0)
-        self._vao.render()
+        self._vao.render(vertices=3 * self._opaque_faces)
+        if self._opaque_faces < self._num_faces:
+            # Soft silhouettes over what the opaque pass drew behind them (premultiplied alpha).
+            ctx.enable(ctx.BLEND)
+            ctx.blend_func = ctx.ONE, ctx.ONE_MINUS_SRC_ALPHA
+            self._draw_fbo.depth_mask = False
+            self._vao.render(vertices=3 * (self._num_faces - self._opaque_faces), first=3 * self._opaque_faces)
+            self._draw_fbo.depth_mask = True
+            ctx.disable(ctx.BLEND)
         ctx.disable(ctx.DEPTH_TEST)
         if self.msaa:
             self._big_fbo.use()

@@ -7,11 +7,15 @@
 // Colours stay sRGB-encoded here (interpolated and filtered as encoded values,
 // like a bilinear resample of the photo); downsample.glsl resolves in linear light.
 //
-// TEXTURED 0: per-vertex colour only (in_color.rgb).
+// TEXTURED 0: per-vertex colour in_color.rgb with opacity in_color.a.
 // TEXTURED 1: a vertex with in_texcoord = (column, row) in source pixels (integer
 // values at pixel centres) samples layer round(255 * in_color.a) of u_texture, an
-// array of the LDI layers' colour images; in_texcoord = (-1, -1) marks a vertex
-// coloured by in_color.rgb. All vertices of a triangle share the mode and the layer.
+// array of the LDI layers' colour images, and is opaque; in_texcoord = (-1, -1) marks a
+// vertex coloured by in_color.rgb with opacity in_color.a. All vertices of a triangle
+// share the mode and the layer.
+//
+// The output is premultiplied (rgb * alpha, alpha): opaque triangles write alpha 1, and
+// the renderer blends translucent ones (soft silhouettes) with ONE, ONE_MINUS_SRC_ALPHA.
 
 // Vertex colours use centroid interpolation: with MSAA, a pixel only partly covered by a
 // triangle is shaded at a point inside it, not by extrapolating its colours past its edge
@@ -23,8 +27,8 @@ uniform mat4 u_world_to_camera;
 uniform mat4 u_clip;
 
 in vec3 in_position;
-#if TEXTURED
 in vec4 in_color;
+#if TEXTURED
 in vec2 in_texcoord;
 uniform vec2 u_texture_size;  // (W, H) of the layer images, in pixels
 // Texture coordinates times the source depth, and that depth: both are linear on a planar 3D triangle, so
@@ -32,16 +36,14 @@ uniform vec2 u_texture_size;  // (W, H) of the layer images, in pixels
 out vec3 v_uvz;
 flat out float v_layer;
 flat out int v_textured;
-#else
-in vec3 in_color;
 #endif
 
-centroid out vec3 v_color;
+centroid out vec4 v_color;
 
 void main() {
     vec4 p = u_world_to_camera * vec4(in_position, 1.0);
     gl_Position = u_clip * p;
-    v_color = in_color.rgb;
+    v_color = in_color;
 #if TEXTURED
     v_textured = all(equal(in_texcoord, vec2(-1.0))) ? 0 : 1;
     vec2 uv = v_textured == 1 ? (in_texcoord + 0.5) / u_texture_size : vec2(0.5);
@@ -52,7 +54,7 @@ void main() {
 
 #elif defined FRAGMENT_SHADER
 
-centroid in vec3 v_color;
+centroid in vec4 v_color;
 #if TEXTURED
 uniform sampler2DArray u_texture;
 in vec3 v_uvz;
@@ -65,9 +67,9 @@ void main() {
 #if TEXTURED
     // Sampled outside the branch: implicit derivatives (mipmap level) need uniform control flow.
     vec3 t = texture(u_texture, vec3(v_uvz.xy / v_uvz.z, v_layer)).rgb;
-    f_color = vec4(v_textured == 1 ? t : v_color, 1.0);
+    f_color = v_textured == 1 ? vec4(t, 1.0) : vec4(v_color.rgb * v_color.a, v_color.a);
 #else
-    f_color = vec4(v_color, 1.0);
+    f_color = vec4(v_color.rgb * v_color.a, v_color.a);
 #endif
 }
 

@@ -448,3 +448,33 @@ def test_supersampling_reduces_temporal_flicker(gl):
         flicker[ssaa] = temporal_flicker(np.stack(frames)[:, 2:-2, 2:-2])
     assert flicker[1] > 1.4 * flicker[2], flicker
     assert flicker[2] > 1.25 * flicker[4], flicker
+
+
+# --- Soft silhouettes (translucent triangles) -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("front_first", [True, False])
+def test_translucent_triangles_blend_premultiplied_over_what_lies_behind(gl, front_first):
+    """A half-opaque red rectangle in front of an opaque blue one: 0.5 red + 0.5 blue in encoded values, whatever
+    the face order; where nothing lies behind it, the background shows through by 1 - alpha."""
+    k = Intrinsics.from_fov(16, 16)
+    back = rectangle(k, 0, 16, 0, 16, z=4.0, color=(0, 0, 250))
+    front = rectangle(k, 0, 8, 0, 16, z=2.0, color=(250, 0, 0))
+    parts = [front, back] if front_first else [back, front]
+    alphas = [np.full(4, 128 if m is front else 255, np.uint8) for m in parts]
+    mesh = Mesh(
+        vertices=np.concatenate([m.vertices for m in parts]),
+        colors=np.concatenate([m.colors for m in parts]),
+        faces=np.concatenate([parts[0].faces, parts[1].faces + 4]).astype(np.int32),
+        layers=np.zeros(8, np.int8),
+        alphas=np.concatenate(alphas),
+    )
+    out = render(gl, mesh, k).astype(int)
+    a = 128 / 255
+    assert (np.abs(out[:, :8] - np.rint([250 * a, 0, 250 * (1 - a)])) <= 1).all()
+    assert (out[:, 8:] == (0, 0, 250)).all()
+    alone = Mesh(front.vertices, front.colors, front.faces, front.layers, alphas=np.full(4, 128, np.uint8))
+    over_grey = render(gl, alone, k, background=(100, 100, 100)).astype(int)
+    # The resolve adds (1 - alpha) of the background in linear light to the premultiplied encoded colour.
+    assert abs(over_grey[0, 0, 1] - int(linear_to_srgb8(0.5 * srgb_to_linear(np.array(100, np.uint8))))) <= 2
+    assert over_grey[0, 0, 0] > over_grey[0, 0, 1] and (over_grey[:, 8:] == 100).all()

@@ -1,0 +1,59 @@
+"""Alpha mattes on trimaps (photo3d.matte): a known soft edge comes back, unsolvable tiles say so."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from photo3d.matte import UNKNOWN, estimate_matte
+
+FG = np.array([210.0, 40.0, 40.0])
+BG = np.array([30.0, 90.0, 200.0])
+
+
+def soft_edge(h: int = 48, w: int = 64, width: float = 4.0):
+    """A vertical edge whose alpha falls linearly from 1 to 0 over ``width`` px around column 32, and its trimap."""
+    rng = np.random.default_rng(3)
+    x = np.arange(w, dtype=np.float64)
+    alpha = np.clip((32.0 - x) / width + 0.5, 0.0, 1.0)[None, :].repeat(h, 0)
+    fg = FG + rng.normal(0, 6, (h, w, 3))
+    bg = BG + rng.normal(0, 6, (h, w, 3))
+    image = np.clip(np.rint(alpha[..., None] * fg + (1 - alpha[..., None]) * bg), 0, 255).astype(np.uint8)
+    trimap = np.where(x < 26, 1.0, np.where(x > 38, 0.0, UNKNOWN))[None, :].repeat(h, 0).astype(np.float32)
+    return image, trimap, alpha
+
+
+def test_a_soft_edge_gets_its_alpha_and_colours_back():
+    image, trimap, alpha = soft_edge()
+    matte = estimate_matte(image, trimap, tile=32)
+    unknown = trimap == UNKNOWN
+    assert (matte.unknown == unknown).all()
+    err = np.abs(matte.alpha - alpha)[unknown]
+    assert err.max() < 0.12 and err.mean() < 0.04
+    # Decontaminated: where the pixel is at least a quarter foreground, its foreground colour is the foreground's.
+    mixed = unknown & (alpha > 0.25) & (alpha < 0.75)
+    assert mixed.sum() >= 48
+    assert np.abs(matte.foreground[mixed] - FG).max() < 30
+    assert np.abs(matte.background[mixed] - BG).max() < 30
+    composite = matte.alpha[..., None] * matte.foreground + (1 - matte.alpha[..., None]) * matte.background
+    assert np.abs(composite - image)[unknown].mean() < 3
+    # Known pixels keep the trimap and the photo.
+    assert (matte.alpha[~unknown] == trimap[~unknown]).all()
+    assert (matte.foreground[~unknown] == image[~unknown]).all()
+
+
+def test_a_tile_without_known_background_is_left_unsolved():
+    image, trimap, _ = soft_edge()
+    trimap[trimap == 0.0] = UNKNOWN  # nothing is known background any more
+    matte = estimate_matte(image, trimap, tile=16)
+    unknown = trimap == UNKNOWN
+    assert np.isnan(matte.alpha[unknown]).all()
+    assert (matte.background[unknown] == image[unknown]).all()
+
+
+def test_bad_arguments_name_the_problem():
+    image, trimap, _ = soft_edge()
+    with pytest.raises(ValueError, match="image is .* but the trimap is"):
+        estimate_matte(image[:10], trimap)
+    with pytest.raises(ValueError, match="tile must be at least 16"):
+        estimate_matte(image, trimap, tile=8)
