@@ -119,6 +119,10 @@ def write_ply(path: str | os.PathLike[str], mesh: Mesh, intrinsics: Intrinsics) 
     through a temporary and appears only when complete. A mesh of 1 M vertices
     and 2 M faces takes about 42 MB.
 
+    ``mesh.alphas`` is dropped: soft silhouette vertices (see
+    :attr:`photo3d.ldi.LDI.alpha`) are written opaque with their
+    decontaminated foreground colour.
+
     Args:
         path: Output ``.ply`` file.
         mesh: Mesh whose vertices are (N, 3) float points in the OpenCV camera

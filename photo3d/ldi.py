@@ -75,6 +75,13 @@ EMPTY_DEPTH = 0.0
 ALPHA_EPS = 1.0 / 32
 """Matte alphas at most this far from 0 or 1 count as fully background or foreground."""
 
+SOFT_REACH = 2
+"""Foreground pixels at most this many pixels (Chebyshev) from the background may be translucent."""
+
+MIN_SEPARATION = 40.0
+"""Least distance (RGB, 0-255, Euclidean) between the local foreground and background colours at which a matte's
+alpha is trusted; where they are closer, the compositing equation cannot tell them apart."""
+
 
 @dataclass
 class LDI:
@@ -156,6 +163,8 @@ class LDIParams:
         soft_edges: Alpha-matte the pixels around layer-0 cuts (soft layering, see the module notes).
         matte_radius: Half-width in pixels of the matte's unknown band around each cut
             (0: 0.5 % of the longer image side, at least 2).
+        clean_context: Leave context pixels within ``matte_radius`` of a cut that show the foreground's
+            colour out of the back layers' context.
 
     """
 
@@ -173,6 +182,7 @@ class LDIParams:
     recover_edges: bool = True
     soft_edges: bool = True
     matte_radius: int = 0
+    clean_context: bool = True
 
 
 def normalized_disparity(depth: np.ndarray) -> tuple[np.ndarray, float]:
@@ -510,8 +520,8 @@ def build_ldi(
     levels = quantization_levels(dn)
     cut_r, cut_d = detect_discontinuities(dn, params, levels)
     color0, soft = image, None
+    radius = params.matte_radius or max(2, round(0.005 * max(h, w)))
     if params.soft_edges and (cut_r.any() or cut_d.any()):
-        radius = params.matte_radius or max(2, round(0.005 * max(h, w)))
         dn, color0, soft = _soft_silhouettes(image, dn, cut_r, cut_d, radius, params)
         cut_r, cut_d = detect_discontinuities(dn, params, levels)
     depth0 = (z_near / dn).astype(np.float32)
@@ -525,7 +535,15 @@ def build_ldi(
         box = (slice(y0, y1), slice(x0, x1))
         sub = front.crop(box)
         syn, back_dn, back_color = _back_layer(
-            sub.color, sub.dn, sub.valid, cut_r[y0:y1, x0 : x1 - 1], cut_d[y0 : y1 - 1, x0:x1], band, params, inpainter
+            sub.color,
+            sub.dn,
+            sub.valid,
+            cut_r[y0:y1, x0 : x1 - 1],
+            cut_d[y0 : y1 - 1, x0:x1],
+            band,
+            params,
+            inpainter,
+            reach=radius if params.clean_context else 0,
         )
         if not syn.any():
             break
@@ -598,10 +616,12 @@ def _soft_silhouettes(
     colour is known as both and the matte is ill-posed: a known pixel with a
     known pixel of the other side within ``radius`` at its disparity (within
     ``weak / 2``) marks such a place, and unknown pixels within ``radius + 2``
-    of it keep their side. After matting, unknown pixels of alpha above
+    of it keep their side, as do pixels whose alpha the local colours do not
+    confirm (:func:`_agrees_locally`). After matting, unknown pixels of alpha above
     :data:`ALPHA_EPS` join the foreground and the others the background, each at
     the disparity of its side's surface continued from its nearest edge pixel
-    (:func:`photo3d.inpaint.extrapolate_disparity`), so planes stay planes.
+    (:func:`photo3d.inpaint.extrapolate_disparity`, kept within a quarter of the
+    step of that edge pixel's disparity), so planes stay planes.
     """
     h, w = dn.shape
     bg_edge, fg_edge = _cut_sides(dn, cut_r, cut_d)
@@ -619,7 +639,7 @@ def _soft_silhouettes(
     kernel = np.ones((3, 3), np.uint8)
     core = np.zeros((h, w), bool)
     for side, inside in ((foreground, dist_bg), (near & ~foreground, dist_fg)):
-        core |= side & (inside >= cv2.dilate(inside, kernel)) & (inside <= radius)
+        core |= side & (inside >= cv2.dilate(inside, kernel))
     unknown = near & (dist <= radius) & ~core
     # Where three surfaces meet, a known pixel has a known pixel of the other side at its disparity nearby.
     window = np.ones((2 * radius + 1,) * 2, np.uint8)
@@ -632,18 +652,25 @@ def _soft_silhouettes(
         unknown &= ~cv2.dilate(conflict.astype(np.uint8), np.ones((2 * radius + 5,) * 2, np.uint8)).astype(bool)
     trimap[unknown] = UNKNOWN
     matte = estimate_matte(image, trimap)
-    solved = matte.unknown & np.isfinite(matte.alpha)
+    solved = matte.unknown & np.isfinite(matte.alpha) & _agrees_locally(image, trimap, matte.alpha, radius)
     joins = solved & (matte.alpha > ALPHA_EPS)
     moved = dn.copy()
-    for side, seeds, to_side in (
-        (foreground, (index_fg, fy, fx), joins & ~foreground),
-        (near & ~foreground, (index_bg, by, bx), solved & ~joins & foreground),
+    fg_dn, bg_dn = dn[fy, fx][index_fg], dn[by, bx][index_bg]
+    # Within a quarter of the step of its side's edge: a plane fitted on a soft ramp would overshoot.
+    reach = 0.25 * np.abs(fg_dn - bg_dn)
+    for side, seeds, seed_dn, to_side in (
+        (foreground, (index_fg, fy, fx), fg_dn, joins & ~foreground),
+        (near & ~foreground, (index_bg, by, bx), bg_dn, solved & ~joins & foreground),
     ):
         if to_side.any():
             plane = extrapolate_disparity(dn, side, *seeds, max_residual=0.1 * params.weak, where=to_side)
-            moved[to_side] = plane[to_side]
+            moved[to_side] = np.clip(plane, seed_dn - reach, seed_dn + reach)[to_side]
     dn = moved
-    soft = joins & (matte.alpha < 1.0 - ALPHA_EPS)
+    # Translucent only next to the background (within SOFT_REACH px): deeper in, a low alpha is the matte's
+    # error on a thin or low-contrast foreground, and the foreground stays opaque.
+    background = near & ~joins & (~foreground | solved)  # after the moves
+    beside = cv2.dilate(background.astype(np.uint8), np.ones((2 * SOFT_REACH + 1,) * 2, np.uint8)).astype(bool)
+    soft = joins & (matte.alpha < 1.0 - ALPHA_EPS) & beside
     alpha = np.where(soft, np.rint(255.0 * np.nan_to_num(matte.alpha, nan=1.0)), 255).astype(np.uint8)
     # The estimated colours composite to the photo only approximately: the better-conditioned
     # one is kept and the other solved from the compositing equation, so the source view is the photo.
@@ -657,6 +684,30 @@ def _soft_silhouettes(
     color = np.where(soft[..., None], np.clip(np.rint(fg), 0, 255), image).astype(np.uint8)
     background = np.where(soft[..., None], np.clip(np.rint(bg), 0, 255), image).astype(np.uint8)
     return dn, color, _Soft(alpha, background)
+
+
+def _agrees_locally(image: np.ndarray, trimap: np.ndarray, alpha: np.ndarray, radius: int) -> np.ndarray:
+    """Where a matte's alpha is trusted: the local colours tell the sides apart and agree with it.
+
+    The local foreground and background colours are Gaussian-weighted means
+    (sigma ``2 radius``) of the trimap's known pixels of each side. A pixel's
+    alpha is trusted where the two means are at least :data:`MIN_SEPARATION`
+    apart and its colour, projected onto the line between them, gives an
+    alpha within 0.35 of the matte's: a second, cruder model of the same
+    mixing. Where foreground and background look alike (a brown post over
+    brown ground), neither can move a depth edge; the depth decides.
+    """
+    photo = image.astype(np.float32)
+    means = []
+    for known in (trimap == 1.0, trimap == 0.0):
+        weight = cv2.GaussianBlur(known.astype(np.float32), (0, 0), 2 * radius)
+        total = cv2.GaussianBlur(photo * known[..., None], (0, 0), 2 * radius)
+        means.append(total / np.maximum(weight, 1e-6)[..., None])
+    fg_mean, bg_mean = means
+    axis = fg_mean - bg_mean
+    length2 = np.maximum((axis * axis).sum(-1), 1e-6)
+    projected = ((photo - bg_mean) * axis).sum(-1) / length2
+    return (length2 >= MIN_SEPARATION**2) & (np.abs(projected - np.nan_to_num(alpha)) <= 0.5)
 
 
 def _extent(mask: np.ndarray) -> tuple[tuple[int, int], tuple[int, int]]:
@@ -767,8 +818,14 @@ def _back_layer(
     band: int,
     params: LDIParams,
     inpainter: Inpainter,
+    reach: int = 0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Synthesis mask, back-layer disparity and colour behind every cut of one layer."""
+    """Synthesis mask, back-layer disparity and colour behind every cut of one layer.
+
+    With ``reach``, context pixels within ``reach`` of a cut whose colour is the
+    foreground's rather than the background's are left out of the context
+    (see :func:`_foreground_coloured`).
+    """
     h, w = dn.shape
     bg_seed, fg_edge = _cut_sides(dn, cut_r, cut_d)
     # A pixel that is background to one cut and foreground to another (a thin
@@ -788,11 +845,39 @@ def _back_layer(
     synthesis = in_front & (dist <= band)
     context = valid & ~in_front & (dist <= 2 * band) & ~bg_seed
     context &= ~cv2.dilate(synthesis.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    if reach and fg_edge.any():
+        context &= ~_foreground_coloured(image, context, fg_edge, dist, reach)
     # Behind the visible surface by at least the bridging tolerance, in front of infinity.
     back_dn = np.clip(back_dn, 0.25 * seed_dn, dn - params.weak)
     color = _fill_by_surface(image, dn, seed_dn, context, synthesis, params, inpainter, band)
     back_color = np.clip(np.rint(color), 0, 255).astype(np.uint8)
     return synthesis, back_dn, back_color
+
+
+def _foreground_coloured(
+    image: np.ndarray, context: np.ndarray, fg_edge: np.ndarray, dist: np.ndarray, reach: int
+) -> np.ndarray:
+    """Context pixels near a cut that show the foreground's colour: where the depth edge lies outside the colour edge.
+
+    A context pixel within ``reach`` of its nearest background edge pixel is
+    compared with two references: the colour of its nearest foreground edge
+    pixel, and the local background colour (a Gaussian-weighted mean, sigma
+    ``reach``, of the context pixels farther than ``reach`` from the cut). It is
+    foreground-coloured when it is less than half as far (RGB Euclidean) from
+    the first as from the second.
+    """
+    near = context & (dist <= reach)
+    if not near.any():
+        return near
+    _, index, fy, fx = nearest_seed(fg_edge)
+    photo = image.astype(np.float32)
+    fg_ref = photo[fy, fx][index]
+    far = (context & (dist > reach)).astype(np.float32)
+    weight = cv2.GaussianBlur(far, (0, 0), reach)
+    bg_ref = cv2.GaussianBlur(photo * far[..., None], (0, 0), reach) / np.maximum(weight, 1e-6)[..., None]
+    to_fg = np.linalg.norm(photo - fg_ref, axis=-1)
+    to_bg = np.linalg.norm(photo - bg_ref, axis=-1)
+    return near & (weight > 1e-3) & (to_fg < 0.5 * to_bg)
 
 
 def _fill_by_surface(

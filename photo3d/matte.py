@@ -21,6 +21,8 @@ ICPR 2020), run on tiles that hold unknown pixels only.
 
 from __future__ import annotations
 
+import contextlib
+import io
 from dataclasses import dataclass
 
 import numpy as np
@@ -115,7 +117,9 @@ def estimate_matte(
         inner = np.s_[y0 - box[0].start : y1 - box[0].start, x0 - box[1].start : x1 - box[1].start]
         rgb = image[box].astype(np.float64) / 255.0
         try:
-            with np.errstate(divide="ignore", invalid="ignore"):
+            # pymatting prints a "PERFORMANCE WARNING" to stdout whenever its incomplete Cholesky
+            # preconditioner needs a larger diagonal shift (flat colour); stdout belongs to the user.
+            with np.errstate(divide="ignore", invalid="ignore"), contextlib.redirect_stdout(io.StringIO()):
                 a = estimate_alpha_cf(rgb, crop, cg_kwargs={"maxiter": max_iterations})
         except ValueError:  # pymatting's conjugate gradient did not converge
             a = None
