@@ -549,9 +549,14 @@ def build_ldi(
             break
         synthesis[box] |= syn
         if soft is not None and len(layers) == 1:
-            # Behind a translucent silhouette pixel, the background colour its matte estimated.
-            under = syn & (soft.alpha[box] < 255)
-            back_color[under] = soft.background[box][under]
+            _behind_soft_pixels(
+                image[box],
+                color0[box],
+                back_color,
+                syn & (soft.alpha[box] < 255),
+                soft.alpha[box],
+                soft.background[box],
+            )
         back, sub_r, sub_d = _stack_layer(sub, syn, back_dn, back_color, len(layers) - 1, params)
         layers.append(_Layer.empty(h, w).paste(box, back))
         cut_r, cut_d = np.zeros((h, w - 1), bool), np.zeros((h - 1, w), bool)
@@ -652,7 +657,8 @@ def _soft_silhouettes(
         unknown &= ~cv2.dilate(conflict.astype(np.uint8), np.ones((2 * radius + 5,) * 2, np.uint8)).astype(bool)
     trimap[unknown] = UNKNOWN
     matte = estimate_matte(image, trimap)
-    solved = matte.unknown & np.isfinite(matte.alpha) & _agrees_locally(image, trimap, matte.alpha, radius)
+    solved = matte.unknown & np.isfinite(matte.alpha)
+    solved &= _agrees_locally(image, trimap, matte.alpha, radius, solved)
     joins = solved & (matte.alpha > ALPHA_EPS)
     moved = dn.copy()
     fg_dn, bg_dn = dn[fy, fx][index_fg], dn[by, bx][index_bg]
@@ -671,43 +677,89 @@ def _soft_silhouettes(
     background = near & ~joins & (~foreground | solved)  # after the moves
     beside = cv2.dilate(background.astype(np.uint8), np.ones((2 * SOFT_REACH + 1,) * 2, np.uint8)).astype(bool)
     soft = joins & (matte.alpha < 1.0 - ALPHA_EPS) & beside
-    alpha = np.where(soft, np.rint(255.0 * np.nan_to_num(matte.alpha, nan=1.0)), 255).astype(np.uint8)
+    ys, xs = np.nonzero(soft)
+    alpha = np.full((h, w), 255, np.uint8)
+    alpha[ys, xs] = np.rint(255.0 * matte.alpha[ys, xs])
     # The estimated colours composite to the photo only approximately: the better-conditioned
     # one is kept and the other solved from the compositing equation, so the source view is the photo.
-    a = (alpha.astype(np.float32) / 255.0)[..., None]
-    photo = image.astype(np.float32)
-    fg = np.rint(matte.foreground)
-    bg = np.rint(matte.background)
+    a = alpha[ys, xs, None].astype(np.float32) / 255.0
+    photo = image[ys, xs].astype(np.float32)
+    fg = np.rint(matte.foreground[ys, xs])
+    bg = np.rint(matte.background[ys, xs])
     mostly_fg = a >= 0.5
     fg = np.where(mostly_fg, (photo - (1.0 - a) * bg) / np.maximum(a, 1e-3), fg)
     bg = np.where(mostly_fg, bg, (photo - a * fg) / np.maximum(1.0 - a, 1e-3))
-    color = np.where(soft[..., None], np.clip(np.rint(fg), 0, 255), image).astype(np.uint8)
-    background = np.where(soft[..., None], np.clip(np.rint(bg), 0, 255), image).astype(np.uint8)
+    color, background = image.copy(), image.copy()
+    color[ys, xs] = np.clip(np.rint(fg), 0, 255)
+    background[ys, xs] = np.clip(np.rint(bg), 0, 255)
     return dn, color, _Soft(alpha, background)
 
 
-def _agrees_locally(image: np.ndarray, trimap: np.ndarray, alpha: np.ndarray, radius: int) -> np.ndarray:
+def _behind_soft_pixels(
+    photo: np.ndarray, front: np.ndarray, back: np.ndarray, under: np.ndarray, alpha: np.ndarray, matted: np.ndarray
+) -> None:
+    """Background colours behind translucent samples, and their foreground colours to match; in place.
+
+    Where the sample is mostly background (alpha below one half), the matte's
+    background colour is well determined and is kept. Where it is mostly
+    foreground, the matte's background is a guess and the inpainted one
+    (from clean context) is kept instead, and the foreground colour is solved
+    again from the compositing equation against it, so the layers still give
+    back the photo.
+    """
+    a = alpha.astype(np.float32)[..., None] / 255.0
+    mostly_bg = under & (alpha < 128)
+    back[mostly_bg] = matted[mostly_bg]
+    refit = under & ~mostly_bg
+    solved = (photo.astype(np.float32) - (1.0 - a) * back) / np.maximum(a, 1e-3)
+    front[refit] = np.clip(np.rint(solved), 0, 255).astype(np.uint8)[refit]
+
+
+def _local_mean(photo: np.ndarray, mask: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Mean colour of the ``mask`` pixels in a ``size`` x ``size`` box around every pixel, and their share of it.
+
+    Computed at ``1 / max(1, size // 16)`` of the resolution (the means are smooth on that scale) and
+    enlarged bilinearly. Returns (H, W, 3) float32 and (H, W) float32 in [0, 1] (0: no mask pixel near).
+    """
+    h, w = mask.shape
+    f = max(1, size // 16)
+    small = (max(1, w // f), max(1, h // f))
+    weight = cv2.resize(mask.astype(np.float32), small, interpolation=cv2.INTER_AREA)
+    total = cv2.resize(photo * mask[..., None], small, interpolation=cv2.INTER_AREA)
+    box = (max(1, size // f) | 1,) * 2
+    weight = cv2.boxFilter(weight, -1, box)
+    total = cv2.boxFilter(total, -1, box)
+    mean = total / np.maximum(weight, 1e-6)[..., None]
+    return (
+        cv2.resize(mean, (w, h), interpolation=cv2.INTER_LINEAR),
+        cv2.resize(weight, (w, h), interpolation=cv2.INTER_LINEAR),
+    )
+
+
+def _agrees_locally(
+    image: np.ndarray, trimap: np.ndarray, alpha: np.ndarray, radius: int, where: np.ndarray
+) -> np.ndarray:
     """Where a matte's alpha is trusted: the local colours tell the sides apart and agree with it.
 
-    The local foreground and background colours are Gaussian-weighted means
-    (sigma ``2 radius``) of the trimap's known pixels of each side. A pixel's
+    The local foreground and background colours are the means of the trimap's
+    known pixels of each side in a ``(4 radius + 1)`` square box. A pixel's
     alpha is trusted where the two means are at least :data:`MIN_SEPARATION`
     apart and its colour, projected onto the line between them, gives an
-    alpha within 0.35 of the matte's: a second, cruder model of the same
+    alpha within 0.5 of the matte's: a second, cruder model of the same
     mixing. Where foreground and background look alike (a brown post over
     brown ground), neither can move a depth edge; the depth decides.
+    Evaluated on ``where`` only (False elsewhere).
     """
     photo = image.astype(np.float32)
-    means = []
-    for known in (trimap == 1.0, trimap == 0.0):
-        weight = cv2.GaussianBlur(known.astype(np.float32), (0, 0), 2 * radius)
-        total = cv2.GaussianBlur(photo * known[..., None], (0, 0), 2 * radius)
-        means.append(total / np.maximum(weight, 1e-6)[..., None])
-    fg_mean, bg_mean = means
+    size = 4 * radius + 1
+    fg_mean = _local_mean(photo, trimap == 1.0, size)[0][where]
+    bg_mean = _local_mean(photo, trimap == 0.0, size)[0][where]
     axis = fg_mean - bg_mean
     length2 = np.maximum((axis * axis).sum(-1), 1e-6)
-    projected = ((photo - bg_mean) * axis).sum(-1) / length2
-    return (length2 >= MIN_SEPARATION**2) & (np.abs(projected - np.nan_to_num(alpha)) <= 0.5)
+    projected = ((photo[where] - bg_mean) * axis).sum(-1) / length2
+    trusted = np.zeros(where.shape, bool)
+    trusted[where] = (length2 >= MIN_SEPARATION**2) & (np.abs(projected - np.nan_to_num(alpha[where])) <= 0.5)
+    return trusted
 
 
 def _extent(mask: np.ndarray) -> tuple[tuple[int, int], tuple[int, int]]:
@@ -861,8 +913,8 @@ def _foreground_coloured(
 
     A context pixel within ``reach`` of its nearest background edge pixel is
     compared with two references: the colour of its nearest foreground edge
-    pixel, and the local background colour (a Gaussian-weighted mean, sigma
-    ``reach``, of the context pixels farther than ``reach`` from the cut). It is
+    pixel, and the local background colour (the mean of the context pixels
+    farther than ``reach`` from the cut in a ``(4 reach + 1)`` square box). It is
     foreground-coloured when it is less than half as far (RGB Euclidean) from
     the first as from the second.
     """
@@ -871,13 +923,15 @@ def _foreground_coloured(
         return near
     _, index, fy, fx = nearest_seed(fg_edge)
     photo = image.astype(np.float32)
-    fg_ref = photo[fy, fx][index]
-    far = (context & (dist > reach)).astype(np.float32)
-    weight = cv2.GaussianBlur(far, (0, 0), reach)
-    bg_ref = cv2.GaussianBlur(photo * far[..., None], (0, 0), reach) / np.maximum(weight, 1e-6)[..., None]
-    to_fg = np.linalg.norm(photo - fg_ref, axis=-1)
-    to_bg = np.linalg.norm(photo - bg_ref, axis=-1)
-    return near & (weight > 1e-3) & (to_fg < 0.5 * to_bg)
+    bg_ref, weight = _local_mean(photo, context & (dist > reach), 4 * reach + 1)
+    ys, xs = np.nonzero(near)
+    colour = photo[ys, xs]
+    k = index[ys, xs]
+    to_fg = np.linalg.norm(colour - photo[fy[k], fx[k]], axis=-1)
+    to_bg = np.linalg.norm(colour - bg_ref[ys, xs], axis=-1)
+    out = np.zeros(near.shape, bool)
+    out[ys, xs] = (weight[ys, xs] > 1e-3) & (to_fg < 0.5 * to_bg)
+    return out
 
 
 def _fill_by_surface(
