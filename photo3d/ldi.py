@@ -163,8 +163,6 @@ class LDIParams:
         soft_edges: Alpha-matte the pixels around layer-0 cuts (soft layering, see the module notes).
         matte_radius: Half-width in pixels of the matte's unknown band around each cut
             (0: 0.5 % of the longer image side, at least 2).
-        clean_context: Leave context pixels within ``matte_radius`` of a cut that show the foreground's
-            colour out of the back layers' context.
 
     """
 
@@ -182,7 +180,6 @@ class LDIParams:
     recover_edges: bool = True
     soft_edges: bool = True
     matte_radius: int = 0
-    clean_context: bool = True
 
 
 def normalized_disparity(depth: np.ndarray) -> tuple[np.ndarray, float]:
@@ -520,8 +517,8 @@ def build_ldi(
     levels = quantization_levels(dn)
     cut_r, cut_d = detect_discontinuities(dn, params, levels)
     color0, soft = image, None
-    radius = params.matte_radius or max(2, round(0.005 * max(h, w)))
     if params.soft_edges and (cut_r.any() or cut_d.any()):
+        radius = params.matte_radius or max(2, round(0.005 * max(h, w)))
         dn, color0, soft = _soft_silhouettes(image, dn, cut_r, cut_d, radius, params)
         cut_r, cut_d = detect_discontinuities(dn, params, levels)
     depth0 = (z_near / dn).astype(np.float32)
@@ -543,7 +540,6 @@ def build_ldi(
             band,
             params,
             inpainter,
-            reach=radius if params.clean_context else 0,
         )
         if not syn.any():
             break
@@ -626,7 +622,9 @@ def _soft_silhouettes(
     :data:`ALPHA_EPS` join the foreground and the others the background, each at
     the disparity of its side's surface continued from its nearest edge pixel
     (:func:`photo3d.inpaint.extrapolate_disparity`, kept within a quarter of the
-    step of that edge pixel's disparity), so planes stay planes.
+    step of that edge pixel's disparity), so planes stay planes. Foreground
+    pixels of alpha below ``1 - ALPHA_EPS`` within :data:`SOFT_REACH` of the
+    background are the translucent ones.
     """
     h, w = dn.shape
     bg_edge, fg_edge = _cut_sides(dn, cut_r, cut_d)
@@ -870,14 +868,8 @@ def _back_layer(
     band: int,
     params: LDIParams,
     inpainter: Inpainter,
-    reach: int = 0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Synthesis mask, back-layer disparity and colour behind every cut of one layer.
-
-    With ``reach``, context pixels within ``reach`` of a cut whose colour is the
-    foreground's rather than the background's are left out of the context
-    (see :func:`_foreground_coloured`).
-    """
+    """Synthesis mask, back-layer disparity and colour behind every cut of one layer."""
     h, w = dn.shape
     bg_seed, fg_edge = _cut_sides(dn, cut_r, cut_d)
     # A pixel that is background to one cut and foreground to another (a thin
@@ -897,41 +889,11 @@ def _back_layer(
     synthesis = in_front & (dist <= band)
     context = valid & ~in_front & (dist <= 2 * band) & ~bg_seed
     context &= ~cv2.dilate(synthesis.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
-    if reach and fg_edge.any():
-        context &= ~_foreground_coloured(image, context, fg_edge, dist, reach)
     # Behind the visible surface by at least the bridging tolerance, in front of infinity.
     back_dn = np.clip(back_dn, 0.25 * seed_dn, dn - params.weak)
     color = _fill_by_surface(image, dn, seed_dn, context, synthesis, params, inpainter, band)
     back_color = np.clip(np.rint(color), 0, 255).astype(np.uint8)
     return synthesis, back_dn, back_color
-
-
-def _foreground_coloured(
-    image: np.ndarray, context: np.ndarray, fg_edge: np.ndarray, dist: np.ndarray, reach: int
-) -> np.ndarray:
-    """Context pixels near a cut that show the foreground's colour: where the depth edge lies outside the colour edge.
-
-    A context pixel within ``reach`` of its nearest background edge pixel is
-    compared with two references: the colour of its nearest foreground edge
-    pixel, and the local background colour (the mean of the context pixels
-    farther than ``reach`` from the cut in a ``(4 reach + 1)`` square box). It is
-    foreground-coloured when it is less than half as far (RGB Euclidean) from
-    the first as from the second.
-    """
-    near = context & (dist <= reach)
-    if not near.any():
-        return near
-    _, index, fy, fx = nearest_seed(fg_edge)
-    photo = image.astype(np.float32)
-    bg_ref, weight = _local_mean(photo, context & (dist > reach), 4 * reach + 1)
-    ys, xs = np.nonzero(near)
-    colour = photo[ys, xs]
-    k = index[ys, xs]
-    to_fg = np.linalg.norm(colour - photo[fy[k], fx[k]], axis=-1)
-    to_bg = np.linalg.norm(colour - bg_ref[ys, xs], axis=-1)
-    out = np.zeros(near.shape, bool)
-    out[ys, xs] = (weight[ys, xs] > 1e-3) & (to_fg < 0.5 * to_bg)
-    return out
 
 
 def _fill_by_surface(

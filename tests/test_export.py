@@ -414,3 +414,13 @@ def test_normal_map_strips_do_not_change_the_result(rows: int, monkeypatch: pyte
     whole = normal_map(depth, k)
     monkeypatch.setattr("photo3d.export._NORMAL_STRIP_ROWS", rows)
     np.testing.assert_array_equal(normal_map(depth, k), whole)
+
+
+def test_alphas_are_dropped(tmp_path: Path) -> None:
+    """Soft silhouette vertices are written opaque: same bytes as the mesh without alphas."""
+    mesh, k = quad_mesh()
+    soft = Mesh(mesh.vertices, mesh.colors, mesh.faces, mesh.layers, alphas=np.array([255, 40, 255, 128], np.uint8))
+    write_ply(tmp_path / "soft.ply", soft, k)
+    write_ply(tmp_path / "plain.ply", mesh, k)
+    assert "alpha" not in read_header_text(tmp_path / "soft.ply")
+    assert (tmp_path / "soft.ply").read_bytes() == (tmp_path / "plain.ply").read_bytes()
