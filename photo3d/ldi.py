@@ -713,11 +713,11 @@ def _behind_soft_pixels(
     front[refit] = np.clip(np.rint(solved), 0, 255).astype(np.uint8)[refit]
 
 
-def _local_mean(photo: np.ndarray, mask: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """Mean colour of the ``mask`` pixels in a ``size`` x ``size`` box around every pixel, and their share of it.
+def _local_mean(photo: np.ndarray, mask: np.ndarray, size: int) -> np.ndarray:
+    """(H, W, 3) float32 mean colour of the ``mask`` pixels in a ``size`` x ``size`` box around every pixel.
 
     Computed at ``1 / max(1, size // 16)`` of the resolution (the means are smooth on that scale) and
-    enlarged bilinearly. Returns (H, W, 3) float32 and (H, W) float32 in [0, 1] (0: no mask pixel near).
+    enlarged bilinearly; where no mask pixel is near, the mean is 0.
     """
     h, w = mask.shape
     f = max(1, size // 16)
@@ -728,10 +728,7 @@ def _local_mean(photo: np.ndarray, mask: np.ndarray, size: int) -> tuple[np.ndar
     weight = cv2.boxFilter(weight, -1, box)
     total = cv2.boxFilter(total, -1, box)
     mean = total / np.maximum(weight, 1e-6)[..., None]
-    return (
-        cv2.resize(mean, (w, h), interpolation=cv2.INTER_LINEAR),
-        cv2.resize(weight, (w, h), interpolation=cv2.INTER_LINEAR),
-    )
+    return cv2.resize(mean, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
 def _agrees_locally(
@@ -750,8 +747,8 @@ def _agrees_locally(
     """
     photo = image.astype(np.float32)
     size = 4 * radius + 1
-    fg_mean = _local_mean(photo, trimap == 1.0, size)[0][where]
-    bg_mean = _local_mean(photo, trimap == 0.0, size)[0][where]
+    fg_mean = _local_mean(photo, trimap == 1.0, size)[where]
+    bg_mean = _local_mean(photo, trimap == 0.0, size)[where]
     axis = fg_mean - bg_mean
     length2 = np.maximum((axis * axis).sum(-1), 1e-6)
     projected = ((photo[where] - bg_mean) * axis).sum(-1) / length2
