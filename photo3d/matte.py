@@ -90,7 +90,7 @@ def estimate_matte(
     if tile < 16:
         raise ValueError(f"tile must be at least 16 pixels, got {tile}")
     unknown = trimap == UNKNOWN
-    alpha = trimap.copy()
+    alpha = trimap.astype(np.float32)
     foreground = image.astype(np.float32)
     background = foreground.copy()
     rows, cols = -(-h // tile), -(-w // tile)
@@ -127,12 +127,7 @@ def estimate_matte(
             alpha[y0:y1, x0:x1][solved] = np.nan
             continue
         f, b = estimate_foreground_ml(rgb, a, return_background=True)
-        alpha[y0:y1, x0:x1][solved] = a[inner][solved]
-        foreground[y0:y1, x0:x1][solved] = 255.0 * f[inner][solved]
-        background[y0:y1, x0:x1][solved] = 255.0 * b[inner][solved]
-    return SilhouetteMatte(
-        alpha=np.clip(alpha, 0.0, 1.0).astype(np.float32),  # NaN stays NaN
-        foreground=np.clip(foreground, 0.0, 255.0),
-        background=np.clip(background, 0.0, 255.0),
-        unknown=unknown,
-    )
+        alpha[y0:y1, x0:x1][solved] = np.clip(a[inner][solved], 0.0, 1.0)
+        foreground[y0:y1, x0:x1][solved] = np.clip(255.0 * f[inner][solved], 0.0, 255.0)
+        background[y0:y1, x0:x1][solved] = np.clip(255.0 * b[inner][solved], 0.0, 255.0)
+    return SilhouetteMatte(alpha=alpha, foreground=foreground, background=background, unknown=unknown)
