@@ -5,7 +5,8 @@
 // (0, 0, 0, 0), so the image is premultiplied and alpha is coverage (MSAA edges
 // give fractional alphas; so does a translucent soft silhouette with nothing
 // drawn behind it, whose premultiplied encoded colour is then decoded as if it
-// were a colour: a small error, as back layers lie behind every soft silhouette). The supersampled texture is BIG_W x BIG_H texels and
+// were a colour: a small error, as back layers lie behind every soft
+// silhouette). The supersampled texture is BIG_W x BIG_H texels and
 // the output OUT_W x OUT_H pixels, a ratio s = BIG / OUT per axis that need not
 // be an integer. Output pixel p covers the texel footprint [p s, (p + 1) s) on
 // each axis; every texel it overlaps is weighted by the area of the overlap (a
