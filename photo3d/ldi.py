@@ -32,9 +32,10 @@ vectorised form:
    of their nearest background edge pixel (the *seed*); ``band_px`` comes from
    the largest parallax the trajectory opens at any cut (:func:`band_for_cameras`).
 5. **Context region.** Background pixels within ``2 band_px`` of a cut that are
-   not in front of their seed (mixed pixels are foreground by then). Only they feed the back layer: its disparity is
-   the background plane continued from the seed, its colour is inpainted from the
-   context at that surface's depth (:mod:`photo3d.inpaint`).
+   not in front of their seed (mixed pixels are foreground by then). Only they
+   feed the back layer: its disparity is the background plane continued from
+   the seed, its colour is inpainted from the context at that surface's depth
+   (:mod:`photo3d.inpaint`).
 6. **More layers.** Where two continued surfaces at different depths meet inside a
    back layer (a foreground in front of another's edge), that jump is a cut of the
    back layer, and steps 4-5 repeat behind it, up to ``max_layers`` (without mattes).
@@ -603,8 +604,10 @@ def _cut_sides(dn: np.ndarray, cut_r: np.ndarray, cut_d: np.ndarray) -> tuple[np
 
 def _soft_silhouettes(
     image: np.ndarray, dn: np.ndarray, cut_r: np.ndarray, cut_d: np.ndarray, radius: int, params: LDIParams
-) -> tuple[np.ndarray, np.ndarray, _Soft]:
+) -> tuple[np.ndarray, np.ndarray, _Soft | None]:
     """Alpha-matted layer-0 silhouettes: the re-layered disparity, layer-0 colour, opacity and background.
+
+    Returns ``(dn, image, None)`` unchanged when no cut has both a foreground and a background edge pixel.
 
     Every pixel within ``3 radius`` of a cut is on the foreground side when it
     is nearer to a foreground edge pixel than to a background one (the cut is
@@ -630,9 +633,8 @@ def _soft_silhouettes(
     bg_edge, fg_edge = _cut_sides(dn, cut_r, cut_d)
     # A pixel between two close cuts (a step of a staircase) is no side's edge.
     bg_edge, fg_edge = bg_edge & ~fg_edge, fg_edge & ~bg_edge
-    opaque = _Soft(np.full((h, w), 255, np.uint8), image)
     if not fg_edge.any() or not bg_edge.any():
-        return dn, image, opaque
+        return dn, image, None
     dist_fg, index_fg, fy, fx = nearest_seed(fg_edge)
     dist_bg, index_bg, by, bx = nearest_seed(bg_edge)
     dist = np.minimum(dist_fg, dist_bg)
