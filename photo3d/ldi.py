@@ -8,7 +8,9 @@ vectorised form:
    (``z_near`` the 1st percentile of depth, so the nearest surfaces have dn about 1
    whatever the depth units). A map whose edges are soft ramps gets them moved
    onto the colour edges at its effective resolution
-   (:func:`photo3d.upsample.recover_depth_edges`). Isolated speckles are removed and an iterated
+   (:func:`photo3d.upsample.recover_depth_edges`); edges wider or farther off
+   than that are re-segmented by an alpha matte (:func:`matte_depth_edges`).
+   Isolated speckles are removed and an iterated
    colour-weighted median snaps soft depth edges into clean steps on the colour
    edges (:func:`sharpen_depth_edges`).
 2. **Discontinuities.** A link between 4-neighbours is a discontinuity
@@ -62,6 +64,7 @@ __all__ = [
     "band_for_cameras",
     "build_ldi",
     "detect_discontinuities",
+    "matte_depth_edges",
     "normalized_disparity",
     "quantization_levels",
     "remove_speckles",
@@ -161,6 +164,9 @@ class LDIParams:
         half_res_band: Bands wider than this (pixels) are inpainted at half resolution (0: never).
         recover_edges: Move soft depth edges onto colour edges at the map's effective resolution
             (:func:`photo3d.upsample.recover_depth_edges`); sharp maps are left as they are.
+        matte_edges: Move soft or misplaced depth edges onto the colour edge with an alpha matte
+            (:func:`matte_depth_edges`).
+        edge_reach: Half-width in pixels of the band that step searches (0: 1.5 % of the longer image side).
         soft_edges: Alpha-matte the pixels around layer-0 cuts (soft layering, see the module notes).
         matte_radius: Half-width in pixels of the matte's unknown band around each cut
             (0: 0.5 % of the longer image side, at least 2).
@@ -179,6 +185,8 @@ class LDIParams:
     color_sigma: float = 12.0
     half_res_band: int = 160
     recover_edges: bool = True
+    matte_edges: bool = True
+    edge_reach: int = 0
     soft_edges: bool = True
     matte_radius: int = 0
 
@@ -310,6 +318,99 @@ def sharpen_depth_edges(
         moved = out != dn
         dn = out
     return dn
+
+
+def matte_depth_edges(
+    dn: np.ndarray, image: np.ndarray, reach: int, min_step: float, work_side: int = 512
+) -> np.ndarray:
+    """Moves soft or misplaced depth edges onto the colour edge with an alpha matte.
+
+    A monocular network's or a phone's depth edge is a ramp tens of pixels
+    wide, or a step some pixels off the silhouette; cut where the disparity
+    jumps, it leaves a rim of foreground colour on the background, which the
+    back layer's fill then spreads. Here, at a resolution whose longer side is
+    about ``work_side`` (the map's edges are no finer), every place where the
+    disparity spans more than ``min_step`` within ``reach`` pixels is split by
+    value: pixels within 20 % of the local maximum are the near side's
+    plateau, within 20 % of the minimum the far side's, and the pixels within
+    ``reach`` of where the disparity changes fast (a quarter of the local span
+    within two pixels) form the unknown band between them, a trimap whose
+    unknown region spans the whole uncertain edge, as in the soft layering
+    of Jampani et al. (SLIDE, ICCV 2021). Where both plateaus are within reach,
+    closed-form matting (:func:`photo3d.matte.estimate_matte`) decides each
+    band pixel's side from colour alone; where the two sides' mean colours
+    (over a box three times ``reach`` around the pixel) are at least
+    :data:`MIN_SEPARATION` apart, the pixel takes its side's disparity: the
+    mean of that side's plateau pixels in the same box, which varies smoothly
+    along the edge. The matte's alpha, enlarged bilinearly, decides the side
+    of each full-size pixel, so the depth edge lands where it crosses one
+    half. Elsewhere (colours alike, no plateau on one side, an unsolvable
+    matte, a slanted plane, which has no plateau pixels at all, and the last
+    ``H mod f`` rows and ``W mod f`` columns, f the reduction factor) the map
+    is left exactly as it is.
+
+    Args:
+        dn: (H, W) float32 normalised disparity (see :func:`normalized_disparity`).
+        image: (H, W, 3) uint8 RGB photo.
+        reach: Half-width in pixels (of the full-size map) of the neighbourhood that finds edges
+            and of the unknown band around them, >= 1.
+        min_step: Least disparity span (dn units) of an edge that is moved.
+        work_side: Longer side, in pixels, of the resolution at which the matte is solved.
+
+    Returns:
+        (H, W) float32 disparity, a new array; moved pixels hold their side's local plateau level.
+
+    """
+    h, w = dn.shape
+    f = max(1, round(max(h, w) / work_side))
+    hs, ws = h // f, w // f
+    r = max(2, round(reach / f))
+    small = cv2.resize(dn[: hs * f, : ws * f], (ws, hs), interpolation=cv2.INTER_AREA)
+    photo = cv2.resize(image[: hs * f, : ws * f], (ws, hs), interpolation=cv2.INTER_AREA)
+    window = np.ones((2 * r + 1,) * 2, np.uint8)
+    top, bottom = cv2.dilate(small, window), cv2.erode(small, window)
+    span = top - bottom
+    edge = span > min_step
+    near = edge & (small >= top - 0.2 * span)
+    far = edge & (small <= bottom + 0.2 * span)
+    both = edge & (_box_sum(near, 2 * r + 1) > 0.5) & (_box_sum(far, 2 * r + 1) > 0.5)
+    fives = np.ones((5, 5), np.uint8)
+    changing = both & (cv2.dilate(small, fives) - cv2.erode(small, fives) >= 0.25 * span)
+    if not changing.any():
+        return dn.copy()
+    unknown = both & cv2.dilate(changing.astype(np.uint8), window).astype(bool)
+    near, far = near & ~unknown, far & ~unknown
+    # Every other pixel is known by its side of the nearest edge's mid-level (it only matters next to the band).
+    _, index, ys, xs = nearest_seed(changing)
+    mid = (0.5 * (top + bottom))[ys, xs][index]
+    trimap = (small >= mid).astype(np.float32)
+    trimap[near], trimap[far], trimap[unknown] = 1.0, 0.0, UNKNOWN
+    alpha = estimate_matte(photo, trimap, max_iterations=100).alpha
+    size = 2 * (3 * r) + 1  # the sides' means reach past the band
+    n_near, n_far = _box_sum(near, size), _box_sum(far, size)
+    colour = photo.astype(np.float32)
+    c_near = _box_sum(colour * near[..., None], size) / np.maximum(n_near, 1.0)[..., None]
+    c_far = _box_sum(colour * far[..., None], size) / np.maximum(n_far, 1.0)[..., None]
+    separation = np.linalg.norm(c_near - c_far, axis=-1)
+    decided = unknown & np.isfinite(alpha) & (separation >= MIN_SEPARATION) & (n_near > 0.5) & (n_far > 0.5)
+    if not decided.any():
+        return dn.copy()
+    # Back to full size: the side from the bilinear alpha, the value from that side's plateau.
+    full = (ws * f, hs * f)
+    alpha = cv2.resize(np.where(decided, alpha, 0.5).astype(np.float32), full, interpolation=cv2.INTER_LINEAR)
+    decided = cv2.resize(decided.astype(np.uint8), full, interpolation=cv2.INTER_NEAREST).astype(bool)
+    out = dn.copy()
+    view = out[: hs * f, : ws * f]
+    for plateau, count, to_side in ((near, n_near, decided & (alpha >= 0.5)), (far, n_far, decided & (alpha < 0.5))):
+        level = _box_sum(small * plateau, size) / np.maximum(count, 1.0)
+        view[to_side] = cv2.resize(level, full, interpolation=cv2.INTER_LINEAR)[to_side]
+    return out
+
+
+def _box_sum(values: np.ndarray, size: int) -> np.ndarray:
+    """Sum of ``values`` ((H, W) or (H, W, C); bool counts) over the ``size`` x ``size`` box around every pixel."""
+    values = values.astype(np.float32)
+    return cv2.boxFilter(values, -1, (size, size), normalize=False, borderType=cv2.BORDER_CONSTANT)
 
 
 def quantization_levels(dn: np.ndarray, min_levels: int = 16, max_levels: int = 1024) -> np.ndarray | None:
@@ -509,6 +610,9 @@ def build_ldi(
     dn, z_near = normalized_disparity(depth)
     if params.recover_edges:
         dn = recover_depth_edges(dn, image)
+    if params.matte_edges:
+        reach = params.edge_reach or max(2, round(0.015 * max(h, w)))
+        dn = matte_depth_edges(dn, image, reach, 2.0 * params.strong)
     if params.median > 1:
         dn = remove_speckles(dn, params.weak, params.median)
     if params.edge_radius > 0:

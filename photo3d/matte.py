@@ -63,9 +63,10 @@ def estimate_matte(
     The image is cut into ``tile`` x ``tile`` tiles; only those holding unknown
     pixels are solved, each on a crop grown by a margin until it holds both
     known foreground and known background (up to ``tile`` pixels). A tile that
-    never does, or whose solver does not converge within ``max_iterations``
-    (flat colour makes the system singular), is left unsolved: alpha NaN and the
-    photo's colours on its unknown pixels. Closed-form matting (pymatting's
+    never does, whose crop is more than half unknown (too few constraints), or
+    whose solver does not converge within ``max_iterations`` (flat colour
+    makes the system singular), is left unsolved: alpha NaN and the photo's
+    colours on its unknown pixels. Closed-form matting (pymatting's
     ``estimate_alpha_cf``, Levin et al., CVPR 2006) gives alpha and
     ``estimate_foreground_ml`` (Germer et al., ICPR 2020) the colours.
 
@@ -111,6 +112,8 @@ def estimate_matte(
                 break
             margin *= 2
         solved = unknown[y0:y1, x0:x1]
+        if crop is not None and np.count_nonzero(crop == UNKNOWN) > 0.5 * crop.size:
+            crop = None  # too few constraints: the solution is poorly determined and slow to converge
         if crop is None:
             alpha[y0:y1, x0:x1][solved] = np.nan
             continue

@@ -13,6 +13,8 @@ from photo3d.ldi import (
     band_for_cameras,
     build_ldi,
     detect_discontinuities,
+    matte_depth_edges,
+    normalized_disparity,
     quantization_levels,
     sharpen_depth_edges,
 )
@@ -361,3 +363,33 @@ def test_a_depth_edge_off_the_colour_edge_moves_onto_it():
     hard = build_ldi(image, depth, k, params=LDIParams(band_px=8, soft_edges=False, recover_edges=False, edge_radius=0))
     assert np.isclose(hard.depth[0][ring], Z_FG, rtol=1e-3).mean() > 0.99
     assert np.isclose(soft.depth[0][ring], Z_BG, rtol=1e-3).mean() > 0.95
+
+
+def test_a_wide_ramp_off_the_colour_edge_becomes_a_step_on_it():
+    """A network-like edge: the depth's disc is 6 px wider than the photo's and blurred into a ramp ~12 px wide."""
+    image, depth, coverage, _ = soft_disc_scene(depth_offset=6.0)
+    dn, _ = normalized_disparity(depth)
+    ramp = cv2.GaussianBlur(dn, (0, 0), 3.0)
+    mid = 0.5 * (float(dn.max()) + float(dn.min()))
+    r = np.hypot(*(np.mgrid[0:H, 0:W] - np.array([50.0, 64.0])[:, None, None]))
+    ring = (r > 20) & (r < 44) & ((coverage == 0) | (coverage == 1))  # the uncertain zone, mixed pixels aside
+    right = lambda d: np.mean((d[ring] >= mid) == (coverage[ring] == 1))  # noqa: E731
+    out = matte_depth_edges(ramp, image, reach=10, min_step=0.04)
+    # Measured: the blurred, offset ramp puts 76.0 % of the zone on the right side of the mid-level, the matte all.
+    assert right(ramp) < 0.8
+    assert right(out) > 0.99
+    # And the moved pixels take their side's plateau, so the ramp is now one step between the two levels.
+    moved = out != ramp
+    near, far = float(ramp.max()), float(ramp.min())
+    assert np.minimum(np.abs(out[moved] - near), np.abs(out[moved] - far)).max() < 0.01 * (near - far)
+
+
+def test_matting_depth_edges_leaves_planes_and_steps_on_the_colour_edge_alone():
+    ys, xs = np.mgrid[0:H, 0:W].astype(np.float32)
+    slant = (0.2 + 0.006 * xs + 0.004 * ys).astype(np.float32)
+    noisy = np.random.default_rng(0).integers(0, 255, (H, W, 3)).astype(np.uint8)
+    np.testing.assert_array_equal(matte_depth_edges(slant, noisy, reach=10, min_step=0.04), slant)
+    image, depth, _ = step_scene()
+    dn, _ = normalized_disparity(depth)
+    out = matte_depth_edges(dn, image, reach=10, min_step=0.04)
+    np.testing.assert_allclose(out, dn, atol=1e-5)
