@@ -385,7 +385,7 @@ def matte_depth_edges(
     mid = (0.5 * (top + bottom))[ys, xs][index]
     trimap = (small >= mid).astype(np.float32)
     trimap[near], trimap[far], trimap[unknown] = 1.0, 0.0, UNKNOWN
-    alpha = estimate_matte(photo, trimap, max_iterations=100).alpha
+    alpha = estimate_matte(photo, trimap, max_iterations=100, colors=False).alpha
     size = 2 * (3 * r) + 1  # the sides' means reach past the band
     n_near, n_far = _box_sum(near, size), _box_sum(far, size)
     colour = photo.astype(np.float32)

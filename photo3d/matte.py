@@ -56,7 +56,7 @@ class SilhouetteMatte:
 
 
 def estimate_matte(
-    image: np.ndarray, trimap: np.ndarray, tile: int = 128, max_iterations: int = 1000
+    image: np.ndarray, trimap: np.ndarray, tile: int = 128, max_iterations: int = 1000, colors: bool = True
 ) -> SilhouetteMatte:
     """Closed-form alpha matte and foreground/background colours on a trimap's unknown pixels.
 
@@ -75,6 +75,7 @@ def estimate_matte(
         trimap: (H, W) float32, 0 (background), 1 (foreground) or 0.5 (:data:`UNKNOWN`).
         tile: Tile side in pixels, >= 16.
         max_iterations: Conjugate-gradient iterations per tile at most.
+        colors: Estimate the foreground and background colours (False: alpha only; both are the photo).
 
     Returns:
         The matte; pixels outside the unknown region keep the trimap's alpha and the photo's colour.
@@ -129,8 +130,10 @@ def estimate_matte(
         if a is None or not np.isfinite(a).all():
             alpha[y0:y1, x0:x1][solved] = np.nan
             continue
-        f, b = estimate_foreground_ml(rgb, a, return_background=True)
         alpha[y0:y1, x0:x1][solved] = np.clip(a[inner][solved], 0.0, 1.0)
+        if not colors:
+            continue
+        f, b = estimate_foreground_ml(rgb, a, return_background=True)
         foreground[y0:y1, x0:x1][solved] = np.clip(255.0 * f[inner][solved], 0.0, 255.0)
         background[y0:y1, x0:x1][solved] = np.clip(255.0 * b[inner][solved], 0.0, 255.0)
     return SilhouetteMatte(alpha=alpha, foreground=foreground, background=background, unknown=unknown)

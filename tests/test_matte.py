@@ -40,6 +40,10 @@ def test_a_soft_edge_gets_its_alpha_and_colours_back():
     # Known pixels keep the trimap and the photo.
     assert (matte.alpha[~unknown] == trimap[~unknown]).all()
     assert (matte.foreground[~unknown] == image[~unknown]).all()
+    # Alpha alone: the same alpha, and the photo's colours.
+    bare = estimate_matte(image, trimap, tile=32, colors=False)
+    np.testing.assert_array_equal(bare.alpha, matte.alpha)
+    assert (bare.foreground == image).all() and (bare.background == image).all()
 
 
 def test_a_tile_without_known_background_is_left_unsolved():
@@ -49,6 +53,15 @@ def test_a_tile_without_known_background_is_left_unsolved():
     unknown = trimap == UNKNOWN
     assert np.isnan(matte.alpha[unknown]).all()
     assert (matte.background[unknown] == image[unknown]).all()
+
+
+def test_a_crop_mostly_unknown_is_left_unsolved():
+    image, trimap, _ = soft_edge()
+    x = np.arange(trimap.shape[1])[None, :].repeat(trimap.shape[0], 0)
+    trimap[(x >= 8) & (x < 56)] = UNKNOWN  # three quarters of the only tile: too few constraints
+    assert np.isnan(estimate_matte(image, trimap, tile=64).alpha[trimap == UNKNOWN]).all()
+    trimap[(x >= 8) & (x < 26)] = 1.0  # under half: solved
+    assert np.isfinite(estimate_matte(image, trimap, tile=64).alpha).all()
 
 
 def test_bad_arguments_name_the_problem():
