@@ -56,7 +56,7 @@ from .camera import Intrinsics, Pose, unproject_depth
 from .errors import Photo3DError
 from .inpaint import ClassicalInpainter, Inpainter, extrapolate_disparity, nearest_seed
 from .matte import UNKNOWN, estimate_matte
-from .upsample import recover_depth_edges
+from .upsample import depth_edge_scale, recover_depth_edges
 
 __all__ = [
     "LDI",
@@ -376,6 +376,12 @@ def matte_depth_edges(
     both = edge & (_box_sum(near, 2 * r + 1) > 0.5) & (_box_sum(far, 2 * r + 1) > 0.5)
     fives = np.ones((5, 5), np.uint8)
     changing = both & (cv2.dilate(small, fives) - cv2.erode(small, fives) >= 0.25 * span)
+    # A ramp, not a step: no single link within 2 px carries half the span.
+    jump = np.zeros_like(small)
+    across, down = np.abs(np.diff(small, axis=1)), np.abs(np.diff(small, axis=0))
+    for view, links in ((jump[:, 1:], across), (jump[:, :-1], across), (jump[1:], down), (jump[:-1], down)):
+        np.maximum(view, links, out=view)
+    changing &= cv2.dilate(jump, fives) < 0.5 * span
     if not changing.any():
         return dn.copy()
     unknown = both & cv2.dilate(changing.astype(np.uint8), window).astype(bool)
@@ -608,9 +614,11 @@ def build_ldi(
         raise Photo3DError("depth must be finite and positive everywhere (fill invalid pixels first)")
     inpainter = inpainter if inpainter is not None else ClassicalInpainter()
     dn, z_near = normalized_disparity(depth)
-    if params.recover_edges:
-        dn = recover_depth_edges(dn, image)
-    if params.matte_edges:
+    # Sharp maps (exact depth, a renderer's) keep their edges: only soft ones are moved onto colour edges.
+    scale = depth_edge_scale(dn) if params.recover_edges or params.matte_edges else 1.0
+    if params.recover_edges and scale > 1.0:
+        dn = recover_depth_edges(dn, image, scale=scale)
+    if params.matte_edges and scale > 1.0:
         reach = params.edge_reach or max(2, round(0.015 * max(h, w)))
         dn = matte_depth_edges(dn, image, reach, 2.0 * params.strong)
     if params.median > 1:
