@@ -169,9 +169,10 @@ class LDIParams:
         half_res_band: Bands wider than this (pixels) are inpainted at half resolution (0: never).
         recover_edges: Move soft depth edges onto colour edges at the map's effective resolution
             (:func:`photo3d.upsample.recover_depth_edges`); sharp maps are left as they are.
-        matte_edges: Move soft or misplaced depth edges onto the colour edge with an alpha matte
-            (:func:`matte_depth_edges`).
-        edge_reach: Half-width in pixels of the band that step searches (0: 1.5 % of the longer image side).
+        matte_edges: Move the ramps of soft maps onto the colour edge with an alpha matte
+            (:func:`matte_depth_edges`, at steps of at least :data:`MATTE_MIN_STEP`); sharp maps
+            (:func:`photo3d.upsample.depth_edge_scale` 1) are left as they are.
+        edge_reach: Half-width in pixels of that matte's unknown band (0: 1.5 % of the longer image side).
         soft_edges: Alpha-matte the pixels around layer-0 cuts (soft layering, see the module notes).
         matte_radius: Half-width in pixels of the matte's unknown band around each cut
             (0: 0.5 % of the longer image side, at least 2).
@@ -338,8 +339,9 @@ def matte_depth_edges(
     disparity spans more than ``min_step`` within ``reach`` pixels is split by
     value: pixels within 20 % of the local maximum are the near side's
     plateau, within 20 % of the minimum the far side's, and the pixels within
-    ``reach`` of where the disparity changes fast (a quarter of the local span
-    within two pixels) form the unknown band between them, a trimap whose
+    ``reach`` of where the disparity ramps (a quarter of the local span within
+    two pixels, but no single link there carrying half of it: sharp steps are
+    left as they are) form the unknown band between them, a trimap whose
     unknown region spans the whole uncertain edge, as in the soft layering
     of Jampani et al. (SLIDE, ICCV 2021). Where both plateaus are within reach,
     closed-form matting (:func:`photo3d.matte.estimate_matte`) decides each
@@ -384,8 +386,8 @@ def matte_depth_edges(
     # A ramp, not a step: no single link within 2 px carries half the span.
     jump = np.zeros_like(small)
     across, down = np.abs(np.diff(small, axis=1)), np.abs(np.diff(small, axis=0))
-    for view, links in ((jump[:, 1:], across), (jump[:, :-1], across), (jump[1:], down), (jump[:-1], down)):
-        np.maximum(view, links, out=view)
+    for ends, links in ((jump[:, 1:], across), (jump[:, :-1], across), (jump[1:], down), (jump[:-1], down)):
+        np.maximum(ends, links, out=ends)
     changing &= cv2.dilate(jump, fives) < 0.5 * span
     if not changing.any():
         return dn.copy()
