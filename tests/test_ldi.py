@@ -365,14 +365,19 @@ def test_a_depth_edge_off_the_colour_edge_moves_onto_it():
     assert np.isclose(soft.depth[0][ring], Z_BG, rtol=1e-3).mean() > 0.95
 
 
+def uncertain_ring(coverage: np.ndarray) -> np.ndarray:
+    """The unmixed pixels from 10 px inside to 14 px outside the rim of :func:`soft_disc_scene`'s disc."""
+    r = np.hypot(*(np.mgrid[0:H, 0:W] - np.array([50.0, 64.0])[:, None, None]))
+    return (r > 20) & (r < 44) & ((coverage == 0) | (coverage == 1))
+
+
 def test_a_wide_ramp_off_the_colour_edge_becomes_a_step_on_it():
     """A network-like edge: the depth's disc is 6 px wider than the photo's and blurred into a ramp ~12 px wide."""
     image, depth, coverage, _ = soft_disc_scene(depth_offset=6.0)
     dn, _ = normalized_disparity(depth)
     ramp = cv2.GaussianBlur(dn, (0, 0), 3.0)
     mid = 0.5 * (float(dn.max()) + float(dn.min()))
-    r = np.hypot(*(np.mgrid[0:H, 0:W] - np.array([50.0, 64.0])[:, None, None]))
-    ring = (r > 20) & (r < 44) & ((coverage == 0) | (coverage == 1))  # the uncertain zone, mixed pixels aside
+    ring = uncertain_ring(coverage)
     right = lambda d: np.mean((d[ring] >= mid) == (coverage[ring] == 1))  # noqa: E731
     out = matte_depth_edges(ramp, image, reach=10, min_step=0.04)
     # Measured: the blurred, offset ramp puts 76.0 % of the zone on the right side of the mid-level, the matte all.
@@ -399,8 +404,7 @@ def test_build_ldi_mattes_the_ramps_of_a_soft_map_only():
     image, depth, coverage, k = soft_disc_scene(depth_offset=6.0)
     dn, _ = normalized_disparity(depth)
     soft_depth = (Z_FG / cv2.GaussianBlur(dn, (0, 0), 3.0)).astype(np.float32)
-    r = np.hypot(*(np.mgrid[0:H, 0:W] - np.array([50.0, 64.0])[:, None, None]))
-    ring = (r > 20) & (r < 44) & ((coverage == 0) | (coverage == 1))  # the uncertain zone, mixed pixels aside
+    ring = uncertain_ring(coverage)
 
     def right(d: np.ndarray, **params) -> float:
         ldi = build_ldi(image, d, k, params=LDIParams(band_px=8, edge_reach=10, **params))
@@ -410,7 +414,7 @@ def test_build_ldi_mattes_the_ramps_of_a_soft_map_only():
     # silhouettes fix most of it already), 99.7 % with it.
     assert right(soft_depth, matte_edges=False) < 0.99
     assert right(soft_depth) > 0.995
-    # A sharp map is its own: the step stays where the depth puts it, 6 px off the colour edge.
+    # A sharp map keeps its step where the depth puts it, 6 px off the colour edge: the matte does not run.
     np.testing.assert_array_equal(
         build_ldi(image, depth, k, params=LDIParams(band_px=8, edge_reach=10, soft_edges=False)).depth,
         build_ldi(
