@@ -329,12 +329,12 @@ def sharpen_depth_edges(
 def matte_depth_edges(
     dn: np.ndarray, image: np.ndarray, reach: int, min_step: float, work_side: int = 512
 ) -> np.ndarray:
-    """Moves soft or misplaced depth edges onto the colour edge with an alpha matte.
+    """Moves the ramps of soft depth edges onto the colour edge with an alpha matte.
 
-    A monocular network's or a phone's depth edge is a ramp tens of pixels
-    wide, or a step some pixels off the silhouette; cut where the disparity
-    jumps, it leaves a rim of foreground colour on the background, which the
-    back layer's fill then spreads. Here, at a resolution whose longer side is
+    A monocular network's depth edge is often a ramp tens of pixels wide and
+    off the silhouette; cut where the disparity jumps, it leaves a rim of
+    foreground colour on the background, which the back layer's fill then
+    spreads. Here, at a resolution whose longer side is
     about ``work_side`` (the map's edges are no finer), every place where the
     disparity spans more than ``min_step`` within ``reach`` pixels is split by
     value: pixels within 20 % of the local maximum are the near side's
