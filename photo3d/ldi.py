@@ -365,7 +365,8 @@ def matte_depth_edges(
         work_side: Longer side, in pixels, of the resolution at which the matte is solved.
 
     Returns:
-        (H, W) float32 disparity, a new array; moved pixels hold their side's local plateau level.
+        (H, W) float32 disparity, a new array; moved pixels hold their side's local plateau level,
+        so every value stays within the input's range.
 
     """
     h, w = dn.shape
@@ -402,9 +403,7 @@ def matte_depth_edges(
     size = 2 * (3 * r) + 1  # the sides' means reach past the band
     n_near, n_far = _box_sum(near, size), _box_sum(far, size)
     colour = photo.astype(np.float32)
-    c_near = _box_sum(colour * near[..., None], size) / np.maximum(n_near, 1.0)[..., None]
-    c_far = _box_sum(colour * far[..., None], size) / np.maximum(n_far, 1.0)[..., None]
-    separation = np.linalg.norm(c_near - c_far, axis=-1)
+    separation = np.linalg.norm(_box_mean(colour, near, n_near, size) - _box_mean(colour, far, n_far, size), axis=-1)
     decided = unknown & np.isfinite(alpha) & (separation >= MIN_SEPARATION) & (n_near > 0.5) & (n_far > 0.5)
     if not decided.any():
         return dn.copy()
@@ -415,8 +414,8 @@ def matte_depth_edges(
     out = dn.copy()
     view = out[: hs * f, : ws * f]
     for plateau, count, to_side in ((near, n_near, decided & (alpha >= 0.5)), (far, n_far, decided & (alpha < 0.5))):
-        level = _box_sum(small * plateau, size) / np.maximum(count, 1.0)
-        view[to_side] = cv2.resize(level, full, interpolation=cv2.INTER_LINEAR)[to_side]
+        level = cv2.resize(_box_mean(small, plateau, count, size), full, interpolation=cv2.INTER_LINEAR)
+        view[to_side] = level[to_side]
     return out
 
 
@@ -424,6 +423,15 @@ def _box_sum(values: np.ndarray, size: int) -> np.ndarray:
     """Sum of ``values`` ((H, W) or (H, W, C); bool counts) over the ``size`` x ``size`` box around every pixel."""
     values = values.astype(np.float32)
     return cv2.boxFilter(values, -1, (size, size), normalize=False, borderType=cv2.BORDER_CONSTANT)
+
+
+def _box_mean(values: np.ndarray, mask: np.ndarray, count: np.ndarray, size: int) -> np.ndarray:
+    """Mean of ``values`` ((H, W) or (H, W, C)) over the ``mask`` pixels in the ``size`` x ``size`` box.
+
+    ``count`` is ``_box_sum(mask, size)``; where the box holds no mask pixel, the mean is 0.
+    """
+    per_channel = (...,) + (None,) * (values.ndim - 2)
+    return _box_sum(values * mask[per_channel], size) / np.maximum(count, 1.0)[per_channel]
 
 
 def quantization_levels(dn: np.ndarray, min_levels: int = 16, max_levels: int = 1024) -> np.ndarray | None:
