@@ -105,8 +105,9 @@ class ClassicalInpainter:
     ``texture`` on, each hole pixel p then adds the high frequencies of the
     context pixel q = 2 s - p, its mirror image across s, the nearest context
     pixel (the high frequencies being the colour minus its Gaussian blur over
-    context pixels only). The detail fades in over the first ``ramp_px`` pixels
-    of the hole, where the smooth fill is already close to the truth, so narrow
+    context pixels only); where q is no context pixel of the photo, p stays
+    smooth. The detail fades in over the first ``ramp_px`` pixels of the hole,
+    where the smooth fill is already close to the truth, so narrow
     gaps stay smooth and wide ones get the grain of their surroundings (a
     textured guess costs PSNR where a smooth one is nearly right: 0.1-0.3 dB
     on the disoccluded pixels of ``benchmarks/view_synthesis.py`` at 12 px,
@@ -145,9 +146,12 @@ class ClassicalInpainter:
         hy, hx = np.nonzero(hole)
         nearest = nearest[hy, hx]
         h, w = known.shape
-        qy = np.clip(2 * ky[nearest] - hy, 0, h - 1)
-        qx = np.clip(2 * kx[nearest] - hx, 0, w - 1)
-        usable = known[qy, qx]
+        qy, qx = 2 * ky[nearest] - hy, 2 * kx[nearest] - hx
+        # A mirror image outside the photo is no source: clamped to the border,
+        # every such pixel of a row or column would repeat one pixel (a streak).
+        usable = (qy >= 0) & (qy < h) & (qx >= 0) & (qx < w)
+        qy, qx = np.clip(qy, 0, h - 1), np.clip(qx, 0, w - 1)
+        usable &= known[qy, qx]
         ramp = np.clip((dist[hy, hx] - 1.0) / self.ramp_px, 0.0, 1.0) * usable
         detail = (color[qy, qx] - low[qy, qx]) * ramp[:, None]
         # Bounded by the context's own colours: texture never brings in a colour the background lacks.
@@ -213,7 +217,7 @@ def push_pull_fill(values: np.ndarray, context: np.ndarray) -> np.ndarray:
     level[..., c] = context
     np.copyto(level[..., :c], v, where=context[..., None])  # a copy, not a product: NaN outside the context stays out
     levels = [level]
-    while min(levels[-1].shape[:2]) > 1:
+    while max(levels[-1].shape[:2]) > 1:  # down to one pixel, which every context pixel reaches
         h, wd = levels[-1].shape[:2]
         size = (max(1, (wd + 1) // 2), max(1, (h + 1) // 2))
         levels.append(cv2.resize(levels[-1], size, interpolation=cv2.INTER_AREA).reshape(size[1], size[0], c + 1))

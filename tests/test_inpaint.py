@@ -56,13 +56,36 @@ def test_texture_continues_stripes_that_cross_the_boundary():
     textured = ClassicalInpainter().fill(color, known, hole)
     smooth = ClassicalInpainter(texture=False).fill(color, known, hole)
     far = np.zeros_like(hole)
-    far[:, 50:80] = True  # more than ramp_px into the hole, where the texture is fully on
+    far[:, 50:75] = True  # more than ramp_px into the hole (texture fully on), mirrors inside the photo
     err_textured = np.abs(textured - color)[far].mean()
     err_smooth = np.abs(smooth - color)[far].mean()
     assert err_textured < 0.25 * err_smooth, (err_textured, err_smooth)
     # The grain of the context: the textured fill varies as much as the stripes do.
     assert textured[far][:, 0].std() > 0.8 * color[known][:, 0].std()
     assert smooth[far][:, 0].std() < 0.5 * color[known][:, 0].std()
+
+
+def test_texture_of_a_shallow_context_never_streaks():
+    """Behind a foreground near the image's edge the context is a thin strip: no streaks beyond it.
+
+    The mirror image of a hole pixel deeper than the strip lies outside the
+    photo. Clamped to the border, every such pixel of a column would copy one
+    border pixel: vertical streaks, as varied across the columns as the context.
+    """
+    rng = np.random.default_rng(1)
+    h, w = 96, 64
+    color = rng.uniform(60.0, 180.0, (h, w, 3)).astype(np.float32)
+    known = np.zeros((h, w), bool)
+    known[:30] = True  # a strip of 30 rows at the top of the photo
+    hole = np.zeros((h, w), bool)
+    hole[30:] = True
+    out = ClassicalInpainter().fill(color, known, hole)
+    far = out[64:]  # the mirror images of these rows lie above the photo
+    across_columns = far[..., 0].std(axis=1).mean()
+    assert across_columns < 0.25 * color[known][:, 0].std(), across_columns
+    # Within the strip's depth the detail is still mirrored in.
+    near = out[44:54]  # ramp_px into the hole, mirrors inside the strip
+    assert near[..., 0].std(axis=1).mean() > 0.5 * color[known][:, 0].std()
 
 
 def test_texture_never_leaves_the_context_colours():
@@ -83,6 +106,16 @@ def test_push_pull_reproduces_constants_and_context():
     out = push_pull_fill(values, context)
     np.testing.assert_allclose(out, 77.0, atol=1e-3)
     assert push_pull_fill(values[..., 0], context).shape == (33, 47)
+
+
+@pytest.mark.parametrize("shape", [(96, 64), (64, 96), (200, 3)])
+def test_push_pull_reaches_the_far_end_of_an_elongated_image(shape):
+    """Context at one end only: the fill is that constant all the way, not a fade to black."""
+    values = np.full(shape + (3,), 77.0, np.float32)
+    context = np.zeros(shape, bool)
+    context[:5, :5] = True
+    values[~context] = 0.0
+    np.testing.assert_allclose(push_pull_fill(values, context), 77.0, atol=1e-3)
 
 
 def test_nearest_seed_positions_and_distances():
