@@ -752,7 +752,8 @@ def _soft_silhouettes(
     :data:`ALPHA_EPS` join the foreground and the others the background, each at
     the disparity of its side's surface continued from its nearest edge pixel
     (:func:`photo3d.inpaint.extrapolate_disparity`, kept within a quarter of the
-    step of that edge pixel's disparity), so planes stay planes. Foreground
+    step of that edge pixel's disparity), so planes stay planes; a pixel changes
+    side only if it is 4-connected to its new side through pixels that do. Foreground
     pixels of alpha below ``1 - ALPHA_EPS`` within :data:`SOFT_REACH` of the
     background are the translucent ones.
     """
@@ -787,13 +788,25 @@ def _soft_silhouettes(
     solved = matte.unknown & np.isfinite(matte.alpha)
     solved &= _agrees_locally(image, trimap, matte.alpha, radius, solved)
     joins = solved & (matte.alpha > ALPHA_EPS)
+    to_fg, to_bg = joins & ~foreground, solved & ~joins & foreground
+    # A pixel changes side only where it touches its new side: an island (a speck of foreground
+    # colour on the background) would be a fragment too small to cut, linked across the step.
+    to_fg, to_bg = (
+        _connected_to(to_fg, foreground & ~to_bg),
+        _connected_to(to_bg, near & ~foreground & ~to_fg),
+    )
+    # Likewise a background pixel the new foreground encloses (one the matte left unsolved) joins it.
+    back = near & ~((foreground & ~to_bg) | to_fg)
+    enclosed = back & ~_connected_to(back, ~near | known_bg)
+    to_fg |= enclosed & ~foreground
+    to_bg &= ~enclosed
     moved = dn.copy()
     fg_dn, bg_dn = dn[fy, fx][index_fg], dn[by, bx][index_bg]
     # Within a quarter of the step of its side's edge: a plane fitted on a soft ramp would overshoot.
     reach = 0.25 * np.abs(fg_dn - bg_dn)
     for side, seeds, seed_dn, to_side in (
-        (foreground, (index_fg, fy, fx), fg_dn, joins & ~foreground),
-        (near & ~foreground, (index_bg, by, bx), bg_dn, solved & ~joins & foreground),
+        (foreground, (index_fg, fy, fx), fg_dn, to_fg),
+        (near & ~foreground, (index_bg, by, bx), bg_dn, to_bg),
     ):
         if to_side.any():
             plane = extrapolate_disparity(dn, side, *seeds, max_residual=0.1 * params.weak, where=to_side)
@@ -801,9 +814,9 @@ def _soft_silhouettes(
     dn = moved
     # Translucent only next to the background (within SOFT_REACH px): deeper in, a low alpha is the matte's
     # error on a thin or low-contrast foreground, and the foreground stays opaque.
-    background = near & ~joins & (~foreground | solved)  # after the moves
-    beside = cv2.dilate(background.astype(np.uint8), np.ones((2 * SOFT_REACH + 1,) * 2, np.uint8)).astype(bool)
-    soft = joins & (matte.alpha < 1.0 - ALPHA_EPS) & beside
+    front = (foreground & ~to_bg) | to_fg  # after the moves
+    beside = cv2.dilate((near & ~front).astype(np.uint8), np.ones((2 * SOFT_REACH + 1,) * 2, np.uint8)).astype(bool)
+    soft = joins & front & (matte.alpha < 1.0 - ALPHA_EPS) & beside
     ys, xs = np.nonzero(soft)
     alpha = np.full((h, w), 255, np.uint8)
     alpha[ys, xs] = np.rint(255.0 * matte.alpha[ys, xs])
@@ -820,6 +833,14 @@ def _soft_silhouettes(
     color[ys, xs] = np.clip(np.rint(fg), 0, 255)
     background[ys, xs] = np.clip(np.rint(bg), 0, 255)
     return dn, color, _Soft(alpha, background)
+
+
+def _connected_to(mask: np.ndarray, anchor: np.ndarray) -> np.ndarray:
+    """The pixels of ``mask`` 4-connected to some pixel of ``anchor`` through ``mask`` (both (H, W) bool)."""
+    count, labels = cv2.connectedComponents((mask | anchor).view(np.uint8), connectivity=4)
+    touching = np.zeros(count, bool)
+    touching[labels[anchor]] = True
+    return mask & touching[labels]
 
 
 def _behind_soft_pixels(
@@ -971,7 +992,9 @@ def _stack_layer(
     dn = np.where(synthesis, back_dn, np.where(seam, front.dn, 0.0)).astype(np.float32)
     valid = dn > 0
     alias = np.where(seam, np.where(front.alias >= 0, front.alias, index), -1).astype(np.int8)
-    color = np.where(synthesis[..., None], back_color, np.where(seam[..., None], front.color, 0)).astype(np.uint8)
+    color = np.zeros_like(front.color)
+    np.copyto(color, front.color, where=seam[..., None])
+    np.copyto(color, back_color, where=synthesis[..., None])
     links, cuts = [], []
     for axis, front_link in ((1, front.link_r), (0, front.link_d)):
         a, b = (np.s_[:, :-1], np.s_[:, 1:]) if axis == 1 else (np.s_[:-1, :], np.s_[1:, :])
@@ -1062,7 +1085,13 @@ def _fill_by_surface(
         if not hole.any():
             continue
         (y0, y1), (x0, x1) = _extent(hole | known)
-        box = np.s_[y0:y1, x0:x1]
+        # The fill reads context near the hole only: within twice the band of
+        # it lie the nearest context pixels and their mirror images.
+        (hy0, hy1), (hx0, hx1) = _extent(hole)
+        near_box = np.s_[
+            max(y0, hy0 - 2 * band) : min(y1, hy1 + 2 * band), max(x0, hx0 - 2 * band) : min(x1, hx1 + 2 * band)
+        ]
+        box = near_box if known[near_box].any() else np.s_[y0:y1, x0:x1]
         filled = _fill_scaled(inpainter, out[box], known[box], hole[box], scale)
         out[box][hole[box]] = filled[hole[box]]
     return out

@@ -365,6 +365,27 @@ def test_a_depth_edge_off_the_colour_edge_moves_onto_it():
     assert np.isclose(soft.depth[0][ring], Z_BG, rtol=1e-3).mean() > 0.95
 
 
+def test_matted_specks_off_the_silhouette_stay_with_the_background():
+    """Red specks on the wall near the disc's rim matte as partly foreground, but touch no foreground.
+
+    Joined to the foreground at its depth, each would be a speck too small to
+    cut (see ``min_edge_px``), linked to the wall around it: triangles from the
+    disc's depth to the wall's, stretched across the frame as the camera moves.
+    """
+    image, depth, coverage, k = soft_disc_scene()
+    specks = [(50, 64 + 33), (50, 64 - 34), (50 + 33, 64), (50 - 33, 64 + 5)]  # 2 x 2 px, top-left corners
+    for y, x in specks:
+        assert coverage[y - 1 : y + 3, x - 1 : x + 3].max() == 0.0  # off the rim: wall all around
+        image[y : y + 2, x : x + 2] = (0.8 * np.array([230.0, 30.0, 20.0]) + 0.2 * image[y, x]).astype(np.uint8)
+    # Fragments under 10 px are not cut, as in a photo of 2000 px.
+    ldi = build_ldi(image, depth, k, params=LDIParams(band_px=8, matte_radius=6, min_edge_px=10))
+    for y, x in specks:
+        assert np.isclose(ldi.depth[0][y, x], Z_BG, rtol=1e-3), (y, x, ldi.depth[0][y, x])
+    z = ldi.depth[0]
+    for link, a, b in ((ldi.link_right[0], z[:, :-1], z[:, 1:]), (ldi.link_down[0], z[:-1], z[1:])):
+        assert (np.abs(a - b)[link] < 0.1 * np.minimum(a, b)[link]).all()
+
+
 def uncertain_ring(coverage: np.ndarray) -> np.ndarray:
     """The unmixed pixels from 10 px inside to 14 px outside the rim of :func:`soft_disc_scene`'s disc."""
     r = np.hypot(*(np.mgrid[0:H, 0:W] - np.array([50.0, 64.0])[:, None, None]))
