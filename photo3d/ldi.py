@@ -52,7 +52,7 @@ from typing import NamedTuple
 import cv2
 import numpy as np
 
-from .camera import Intrinsics, Pose, unproject_depth
+from .camera import Intrinsics, Pose
 from .errors import Photo3DError
 from .inpaint import ClassicalInpainter, Inpainter, extrapolate_disparity, nearest_seed
 from .matte import UNKNOWN, estimate_matte
@@ -573,10 +573,16 @@ def band_for_cameras(
         return 0.0
     step = max(1, len(a) // max_links)
     a, b = a[::step], b[::step]
-    points = unproject_depth(depth, intrinsics)
-    pa = points[a[:, 0], a[:, 1]].astype(np.float64)
-    pb = points[b[:, 0], b[:, 1]].astype(np.float64)
     k = intrinsics.matrix()
+    # The rays of the sampled pixels only, as pixel_rays gives them (float32).
+    xn = ((np.arange(intrinsics.width) + 0.5 - intrinsics.cx) / intrinsics.fx).astype(np.float32)
+    yn = ((np.arange(intrinsics.height) + 0.5 - intrinsics.cy) / intrinsics.fy).astype(np.float32)
+
+    def points(pixels: np.ndarray) -> np.ndarray:
+        z = depth[pixels[:, 0], pixels[:, 1]].astype(np.float32)
+        return np.stack([xn[pixels[:, 1]] * z, yn[pixels[:, 0]] * z, z], axis=1).astype(np.float64)
+
+    pa, pb = points(a), points(b)
     gap = 0.0
     pose_step = max(1, len(poses) // 48)
     for pose in poses[::pose_step] + [poses[-1]]:
