@@ -22,10 +22,7 @@ ICPR 2020), run on tiles that hold unknown pixels only.
 from __future__ import annotations
 
 import contextlib
-import functools
 import io
-import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -59,12 +56,7 @@ class SilhouetteMatte:
 
 
 def estimate_matte(
-    image: np.ndarray,
-    trimap: np.ndarray,
-    tile: int = 128,
-    max_iterations: int = 1000,
-    colors: bool = True,
-    workers: int | None = None,
+    image: np.ndarray, trimap: np.ndarray, tile: int = 128, max_iterations: int = 1000, colors: bool = True
 ) -> SilhouetteMatte:
     """Closed-form alpha matte and foreground/background colours on a trimap's unknown pixels.
 
@@ -84,7 +76,6 @@ def estimate_matte(
         tile: Tile side in pixels, >= 16.
         max_iterations: Conjugate-gradient iterations per tile at most.
         colors: Estimate the foreground and background colours (False: alpha only; both are the photo).
-        workers: Tiles solved at once, on threads (None: one per core); the result does not depend on it.
 
     Returns:
         The matte; pixels outside the unknown region keep the trimap's alpha and the photo's colour.
@@ -93,6 +84,8 @@ def estimate_matte(
         ValueError: If the shapes disagree or ``tile`` < 16.
 
     """
+    from pymatting import estimate_alpha_cf, estimate_foreground_ml
+
     h, w = trimap.shape
     if image.shape != (h, w, 3):
         raise ValueError(f"image is {image.shape} but the trimap is {trimap.shape}: expected ({h}, {w}, 3)")
@@ -105,83 +98,42 @@ def estimate_matte(
     rows, cols = -(-h // tile), -(-w // tile)
     padded = np.zeros((rows * tile, cols * tile), bool)
     padded[:h, :w] = unknown
-    corners = [
-        (int(ty) * tile, int(tx) * tile)
-        for ty, tx in np.argwhere(padded.reshape(rows, tile, cols, tile).any(axis=(1, 3)))
-    ]
-    solve = functools.partial(_solve_tile, image, trimap, tile, max_iterations, colors)
-    # pymatting prints a "PERFORMANCE WARNING" to stdout whenever its incomplete Cholesky
-    # preconditioner needs a larger diagonal shift (flat colour); stdout belongs to the user.
-    with contextlib.redirect_stdout(io.StringIO()):
-        results = _map_tiles(solve, corners, workers, parallel_kernels=colors)
-    for (y0, x0), (a, f, b) in zip(corners, results, strict=True):
+    tiles = np.argwhere(padded.reshape(rows, tile, cols, tile).any(axis=(1, 3)))
+    for ty, tx in tiles:
+        y0, x0 = ty * tile, tx * tile
         y1, x1 = min(y0 + tile, h), min(x0 + tile, w)
+        margin = 8
+        while True:
+            box = np.s_[max(y0 - margin, 0) : min(y1 + margin, h), max(x0 - margin, 0) : min(x1 + margin, w)]
+            crop = trimap[box].astype(np.float64)
+            if (crop == 1.0).any() and (crop == 0.0).any():
+                break
+            if margin >= tile:
+                crop = None
+                break
+            margin *= 2
         solved = unknown[y0:y1, x0:x1]
-        alpha[y0:y1, x0:x1][solved] = a
-        if f is not None:
-            foreground[y0:y1, x0:x1][solved] = f
-            background[y0:y1, x0:x1][solved] = b
-    return SilhouetteMatte(alpha=alpha, foreground=foreground, background=background, unknown=unknown)
-
-
-def _solve_tile(
-    image: np.ndarray, trimap: np.ndarray, tile: int, max_iterations: int, colors: bool, corner: tuple[int, int]
-) -> tuple[np.ndarray | float, np.ndarray | None, np.ndarray | None]:
-    """Alpha, and foreground and background colours (or None), of one tile's unknown pixels; alpha NaN if unsolved."""
-    from pymatting import estimate_alpha_cf, estimate_foreground_ml
-
-    h, w = trimap.shape
-    y0, x0 = corner
-    y1, x1 = min(y0 + tile, h), min(x0 + tile, w)
-    margin = 8
-    while True:
-        box = np.s_[max(y0 - margin, 0) : min(y1 + margin, h), max(x0 - margin, 0) : min(x1 + margin, w)]
-        crop = trimap[box].astype(np.float64)
-        if (crop == 1.0).any() and (crop == 0.0).any():
-            break
-        if margin >= tile:
-            return np.nan, None, None
-        margin *= 2
-    if np.count_nonzero(crop == UNKNOWN) > 0.5 * crop.size:
-        return np.nan, None, None  # too few constraints: the solution is poorly determined and slow to converge
-    inner = np.s_[y0 - box[0].start : y1 - box[0].start, x0 - box[1].start : x1 - box[1].start]
-    solved = crop[inner] == UNKNOWN
-    rgb = image[box].astype(np.float64) / 255.0
-    try:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            a = estimate_alpha_cf(rgb, crop, cg_kwargs={"maxiter": max_iterations})
-    except ValueError:  # pymatting's conjugate gradient did not converge
-        return np.nan, None, None
-    if not np.isfinite(a).all():
-        return np.nan, None, None
-    alpha = np.clip(a[inner][solved], 0.0, 1.0)
-    if not colors:
-        return alpha, None, None
-    f, b = estimate_foreground_ml(rgb, a, return_background=True)
-    return alpha, np.clip(255.0 * f[inner][solved], 0.0, 255.0), np.clip(255.0 * b[inner][solved], 0.0, 255.0)
-
-
-def _map_tiles(solve, corners: list, workers: int | None, parallel_kernels: bool) -> list:
-    """``solve`` over ``corners`` in order, on up to ``workers`` threads (None: one per core).
-
-    pymatting's kernels release the GIL, so tiles solve concurrently. Its
-    foreground estimation launches numba parallel kernels, which are safe
-    from several threads only on numba's TBB or OpenMP threading layer (the
-    "workqueue" fallback aborts the process): the first tile runs alone, and
-    the rest run concurrently only if numba then reports a thread-safe layer.
-    """
-    workers = workers or len(os.sched_getaffinity(0))
-    if workers < 2 or len(corners) < 2:
-        return [solve(c) for c in corners]
-    results = [solve(corners[0])]
-    if parallel_kernels:
-        import numba
-
+        if crop is not None and np.count_nonzero(crop == UNKNOWN) > 0.5 * crop.size:
+            crop = None  # too few constraints: the solution is poorly determined and slow to converge
+        if crop is None:
+            alpha[y0:y1, x0:x1][solved] = np.nan
+            continue
+        inner = np.s_[y0 - box[0].start : y1 - box[0].start, x0 - box[1].start : x1 - box[1].start]
+        rgb = image[box].astype(np.float64) / 255.0
         try:
-            layer = numba.threading_layer()
-        except ValueError:  # no parallel kernel launched yet
-            layer = None
-        if layer not in ("tbb", "omp"):
-            return results + [solve(c) for c in corners[1:]]
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        return results + list(pool.map(solve, corners[1:]))
+            # pymatting prints a "PERFORMANCE WARNING" to stdout whenever its incomplete Cholesky
+            # preconditioner needs a larger diagonal shift (flat colour); stdout belongs to the user.
+            with np.errstate(divide="ignore", invalid="ignore"), contextlib.redirect_stdout(io.StringIO()):
+                a = estimate_alpha_cf(rgb, crop, cg_kwargs={"maxiter": max_iterations})
+        except ValueError:  # pymatting's conjugate gradient did not converge
+            a = None
+        if a is None or not np.isfinite(a).all():
+            alpha[y0:y1, x0:x1][solved] = np.nan
+            continue
+        alpha[y0:y1, x0:x1][solved] = np.clip(a[inner][solved], 0.0, 1.0)
+        if not colors:
+            continue
+        f, b = estimate_foreground_ml(rgb, a, return_background=True)
+        foreground[y0:y1, x0:x1][solved] = np.clip(255.0 * f[inner][solved], 0.0, 255.0)
+        background[y0:y1, x0:x1][solved] = np.clip(255.0 * b[inner][solved], 0.0, 255.0)
+    return SilhouetteMatte(alpha=alpha, foreground=foreground, background=background, unknown=unknown)

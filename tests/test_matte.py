@@ -46,16 +46,6 @@ def test_a_soft_edge_gets_its_alpha_and_colours_back():
     assert (bare.foreground == image).all() and (bare.background == image).all()
 
 
-@pytest.mark.parametrize("colors", [True, False])
-def test_tiles_solved_on_threads_give_the_same_matte(colors):
-    image, trimap, _ = soft_edge(h=96, w=64)
-    serial = estimate_matte(image, trimap, tile=16, colors=colors, workers=1)
-    threaded = estimate_matte(image, trimap, tile=16, colors=colors, workers=4)
-    for name in ("alpha", "foreground", "background"):
-        np.testing.assert_array_equal(getattr(threaded, name), getattr(serial, name))
-    assert np.isfinite(serial.alpha).all()
-
-
 def test_a_tile_without_known_background_is_left_unsolved():
     image, trimap, _ = soft_edge()
     trimap[trimap == 0.0] = UNKNOWN  # nothing is known background any more
