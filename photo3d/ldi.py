@@ -758,8 +758,11 @@ def _soft_silhouettes(
     :data:`ALPHA_EPS` join the foreground and the others the background, each at
     the disparity of its side's surface continued from its nearest edge pixel
     (:func:`photo3d.inpaint.extrapolate_disparity`, kept within a quarter of the
-    step of that edge pixel's disparity), so planes stay planes; a pixel changes
-    side only if it is 4-connected to its new side through pixels that do. Foreground
+    step of that edge pixel's disparity), so planes stay planes. A pixel changes
+    side only if it is 4-connected to its new side through pixels that do, and
+    background pixels cut off from the known background by the new foreground
+    join it: an island would be a fragment too small to cut (see
+    ``LDIParams.min_edge_px``), linked across the step. Foreground
     pixels of alpha below ``1 - ALPHA_EPS`` within :data:`SOFT_REACH` of the
     background are the translucent ones.
     """
@@ -795,8 +798,7 @@ def _soft_silhouettes(
     solved &= _agrees_locally(image, trimap, matte.alpha, radius, solved)
     joins = solved & (matte.alpha > ALPHA_EPS)
     to_fg, to_bg = joins & ~foreground, solved & ~joins & foreground
-    # A pixel changes side only where it touches its new side: an island (a speck of foreground
-    # colour on the background) would be a fragment too small to cut, linked across the step.
+    # No islands: a speck of foreground colour on the background stays background.
     to_fg, to_bg = (
         _connected_to(to_fg, foreground & ~to_bg),
         _connected_to(to_bg, near & ~foreground & ~to_fg),
