@@ -698,11 +698,12 @@ def build_ldi(
         covered = (layers[1].valid & (layers[1].alias < 0)) if len(layers) > 1 else np.zeros((h, w), bool)
         alpha[0] = np.where(covered, soft.alpha, 255)
         layers[0].color = np.where((alpha[0] < 255)[..., None], color0, image)
+    depth = np.empty((len(layers), h, w), np.float32)
+    for k, layer in enumerate(layers):
+        depth[k] = np.where(layer.valid, z_near / np.maximum(layer.dn, 1e-12), EMPTY_DEPTH)
     return LDI(
         color=np.stack([layer.color for layer in layers]),
-        depth=np.stack(
-            [np.where(layer.valid, z_near / np.maximum(layer.dn, 1e-12), EMPTY_DEPTH) for layer in layers]
-        ).astype(np.float32),
+        depth=depth,
         alias=np.stack([layer.alias for layer in layers]),
         link_right=np.stack([layer.link_r for layer in layers]),
         link_down=np.stack([layer.link_d for layer in layers]),
@@ -818,7 +819,8 @@ def _soft_silhouettes(
     ):
         if to_side.any():
             plane = extrapolate_disparity(dn, side, *seeds, max_residual=0.1 * params.weak, where=to_side)
-            moved[to_side] = np.clip(plane, seed_dn - reach, seed_dn + reach)[to_side]
+            lo, hi = seed_dn[to_side] - reach[to_side], seed_dn[to_side] + reach[to_side]
+            moved[to_side] = np.clip(plane[to_side], lo, hi)
     dn = moved
     # Translucent only next to the background (within SOFT_REACH px): deeper in, a low alpha is the matte's
     # error on a thin or low-contrast foreground, and the foreground stays opaque.
@@ -863,12 +865,12 @@ def _behind_soft_pixels(
     again from the compositing equation against it, so the layers still give
     back the photo.
     """
-    a = alpha.astype(np.float32)[..., None] / 255.0
     mostly_bg = under & (alpha < 128)
     back[mostly_bg] = matted[mostly_bg]
     refit = under & ~mostly_bg
-    solved = (photo.astype(np.float32) - (1.0 - a) * back) / np.maximum(a, 1e-3)
-    front[refit] = np.clip(np.rint(solved), 0, 255).astype(np.uint8)[refit]
+    a = alpha[refit].astype(np.float32)[:, None] / 255.0
+    solved = (photo[refit].astype(np.float32) - (1.0 - a) * back[refit]) / np.maximum(a, 1e-3)
+    front[refit] = np.clip(np.rint(solved), 0, 255).astype(np.uint8)
 
 
 def _local_mean(photo: np.ndarray, mask: np.ndarray, size: int) -> np.ndarray:
@@ -1001,8 +1003,10 @@ def _stack_layer(
     valid = dn > 0
     alias = np.where(seam, np.where(front.alias >= 0, front.alias, index), -1).astype(np.int8)
     color = np.zeros_like(front.color)
-    np.copyto(color, front.color, where=seam[..., None])
-    np.copyto(color, back_color, where=synthesis[..., None])
+    flat = color.reshape(-1, 3)  # pixel indices: a broadcast mask over (H, W, 3) is slower on sparse masks
+    for source, mask in ((front.color, seam), (back_color, synthesis)):
+        idx = np.flatnonzero(mask)
+        flat[idx] = source.reshape(-1, 3)[idx]
     links, cuts = [], []
     for axis, front_link in ((1, front.link_r), (0, front.link_d)):
         a, b = (np.s_[:, :-1], np.s_[:, 1:]) if axis == 1 else (np.s_[:-1, :], np.s_[1:, :])
@@ -1049,7 +1053,8 @@ def _back_layer(
     # Behind the visible surface by at least the bridging tolerance, in front of infinity.
     back_dn = np.clip(back_dn, 0.25 * seed_dn, dn - params.weak)
     color = _fill_by_surface(image, dn, seed_dn, context, synthesis, params, inpainter, band)
-    back_color = np.clip(np.rint(color), 0, 255).astype(np.uint8)
+    back_color = image.copy()  # only the synthesis pixels are read
+    back_color[synthesis] = np.clip(np.rint(color[synthesis]), 0, 255).astype(np.uint8)
     return synthesis, back_dn, back_color
 
 
