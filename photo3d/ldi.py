@@ -873,11 +873,12 @@ def _behind_soft_pixels(
     front[refit] = np.clip(np.rint(solved), 0, 255).astype(np.uint8)
 
 
-def _local_mean(photo: np.ndarray, mask: np.ndarray, size: int) -> np.ndarray:
-    """(H, W, 3) float32 mean colour of the ``mask`` pixels in a ``size`` x ``size`` box around every pixel.
+def _local_mean(photo: np.ndarray, mask: np.ndarray, size: int, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    """(N, 3) float32 mean colour of the ``mask`` pixels in a ``size`` x ``size`` box around pixels ``(ys, xs)``.
 
     Computed at ``1 / max(1, size // 16)`` of the resolution (the means are smooth on that scale) and
-    enlarged bilinearly; where no mask pixel is near, the mean is 0.
+    interpolated bilinearly at the pixels (as ``cv2.resize`` would enlarge it); where no mask pixel is
+    near, the mean is 0.
     """
     h, w = mask.shape
     f = max(1, size // 16)
@@ -888,7 +889,19 @@ def _local_mean(photo: np.ndarray, mask: np.ndarray, size: int) -> np.ndarray:
     weight = cv2.boxFilter(weight, -1, box)
     total = cv2.boxFilter(total, -1, box)
     mean = total / np.maximum(weight, 1e-6)[..., None]
-    return cv2.resize(mean, (w, h), interpolation=cv2.INTER_LINEAR)
+    # Bilinear, with cv2.resize's pixel-centre alignment and clamped borders.
+    out = np.zeros((len(ys), 3), np.float32)
+    corners = []
+    for pos, n_small, n in ((ys, small[1], h), (xs, small[0], w)):
+        src = np.maximum((pos + 0.5) * (n_small / n) - 0.5, 0.0)
+        i0 = np.minimum(np.floor(src).astype(np.intp), n_small - 1)
+        i1 = np.minimum(i0 + 1, n_small - 1)
+        t = np.where(i0 == n_small - 1, 0.0, src - i0).astype(np.float32)
+        corners.append((i0, i1, t[:, None]))
+    (y0, y1, ty), (x0, x1, tx) = corners
+    out += (1 - ty) * ((1 - tx) * mean[y0, x0] + tx * mean[y0, x1])
+    out += ty * ((1 - tx) * mean[y1, x0] + tx * mean[y1, x1])
+    return out
 
 
 def _agrees_locally(
@@ -907,8 +920,9 @@ def _agrees_locally(
     """
     photo = image.astype(np.float32)
     size = 4 * radius + 1
-    fg_mean = _local_mean(photo, trimap == 1.0, size)[where]
-    bg_mean = _local_mean(photo, trimap == 0.0, size)[where]
+    ys, xs = np.nonzero(where)
+    fg_mean = _local_mean(photo, trimap == 1.0, size, ys, xs)
+    bg_mean = _local_mean(photo, trimap == 0.0, size, ys, xs)
     axis = fg_mean - bg_mean
     length2 = np.maximum((axis * axis).sum(-1), 1e-6)
     projected = ((photo[where] - bg_mean) * axis).sum(-1) / length2
