@@ -1016,7 +1016,7 @@ def _stack_layer(
     dn = np.where(synthesis, back_dn, np.where(seam, front.dn, 0.0)).astype(np.float32)
     valid = dn > 0
     alias = np.where(seam, np.where(front.alias >= 0, front.alias, index), -1).astype(np.int8)
-    color = np.zeros_like(front.color)
+    color = np.zeros(front.color.shape, np.uint8)
     flat = color.reshape(-1, 3)  # pixel indices: a broadcast mask over (H, W, 3) is slower on sparse masks
     for source, mask in ((front.color, seam), (back_color, synthesis)):
         idx = np.flatnonzero(mask)
