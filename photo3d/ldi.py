@@ -52,7 +52,7 @@ from typing import NamedTuple
 import cv2
 import numpy as np
 
-from .camera import Intrinsics, Pose
+from .camera import Intrinsics, Pose, pixel_rays
 from .errors import Photo3DError
 from .inpaint import ClassicalInpainter, Inpainter, extrapolate_disparity, nearest_seed
 from .matte import UNKNOWN, estimate_matte
@@ -574,9 +574,9 @@ def band_for_cameras(
     step = max(1, len(a) // max_links)
     a, b = a[::step], b[::step]
     k = intrinsics.matrix()
-    # The rays of the sampled pixels only, as pixel_rays gives them (float32).
-    xn = ((np.arange(intrinsics.width) + 0.5 - intrinsics.cx) / intrinsics.fx).astype(np.float32)
-    yn = ((np.arange(intrinsics.height) + 0.5 - intrinsics.cy) / intrinsics.fy).astype(np.float32)
+    # Unprojected at the sampled pixels only.
+    xn, yn = pixel_rays(intrinsics)
+    xn, yn = xn[0], yn[:, 0]
 
     def points(pixels: np.ndarray) -> np.ndarray:
         z = depth[pixels[:, 0], pixels[:, 1]].astype(np.float32)
@@ -804,11 +804,13 @@ def _soft_silhouettes(
         _connected_to(to_fg, foreground & ~to_bg),
         _connected_to(to_bg, near & ~foreground & ~to_fg),
     )
+    front = (foreground & ~to_bg) | to_fg  # after the moves below
     # Likewise a background pixel the new foreground encloses (one the matte left unsolved) joins it.
-    back = near & ~((foreground & ~to_bg) | to_fg)
+    back = near & ~front
     enclosed = back & ~_connected_to(back, ~near | known_bg)
     to_fg |= enclosed & ~foreground
     to_bg &= ~enclosed
+    front |= enclosed
     moved = dn.copy()
     fg_dn, bg_dn = dn[fy, fx][index_fg], dn[by, bx][index_bg]
     # Within a quarter of the step of its side's edge: a plane fitted on a soft ramp would overshoot.
@@ -824,7 +826,6 @@ def _soft_silhouettes(
     dn = moved
     # Translucent only next to the background (within SOFT_REACH px): deeper in, a low alpha is the matte's
     # error on a thin or low-contrast foreground, and the foreground stays opaque.
-    front = (foreground & ~to_bg) | to_fg  # after the moves
     beside = cv2.dilate((near & ~front).astype(np.uint8), np.ones((2 * SOFT_REACH + 1,) * 2, np.uint8)).astype(bool)
     soft = joins & front & (matte.alpha < 1.0 - ALPHA_EPS) & beside
     ys, xs = np.nonzero(soft)
