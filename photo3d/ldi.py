@@ -56,7 +56,7 @@ from .camera import Intrinsics, Pose, pixel_rays
 from .errors import Photo3DError
 from .inpaint import ClassicalInpainter, Inpainter, extrapolate_disparity, nearest_seed
 from .matte import UNKNOWN, estimate_matte
-from .upsample import depth_edge_scale, recover_depth_edges
+from .upsample import RAMP_MIN_STEP, collapse_ramps, depth_edge_scale, recover_depth_edges
 
 __all__ = [
     "LDI",
@@ -86,13 +86,6 @@ MATTE_MIN_STEP = 0.3
 """Least disparity step (normalised, ``z_near / z`` units) whose ramp :func:`build_ldi` re-segments by matting:
 a silhouette against a background at least 1.4 times farther. Smaller steps in cluttered scenes are where colour
 misleads the matte most (measured on Middlebury and ICL-NUIM, ``benchmarks/view_synthesis.py``)."""
-
-RAMP_MIN_STEP = 0.1
-"""Least disparity step (normalised) whose soft ramp :func:`build_ldi` turns into a step."""
-
-RAMP_TAIL = 0.125
-"""Smallest jump, as a fraction of a ramp's steepest one, that :func:`build_ldi` counts as part of the ramp when
-it turns the soft ramps of a map into steps (a Gaussian blur's jumps fall to an eighth about two sigmas out)."""
 
 MIN_SEPARATION = 40.0
 """Least distance (RGB, 0-255, Euclidean) between the local foreground and background colours at which a matte's
@@ -217,123 +210,6 @@ def normalized_disparity(depth: np.ndarray) -> tuple[np.ndarray, float]:
     """
     z_near = float(np.percentile(depth, 1.0))
     return (z_near / depth).astype(np.float32), z_near
-
-
-def _collapse_ramps(
-    dn: np.ndarray,
-    image: np.ndarray,
-    min_step: float,
-    max_run: int,
-    tail_jump: float,
-    sides: np.ndarray | None = None,
-) -> np.ndarray:
-    """Turns every soft ramp of a disparity map into one step, on the colour edge where there is one.
-
-    Colour-guided recovery (:func:`photo3d.upsample.recover_depth_edges`, :func:`matte_depth_edges`) moves only
-    the pixels beside a soft edge whose side it can tell; the rest of the ramp stays: uncut it is a rubber sheet
-    that smears the foreground into the background, cut at one or several of its links it leaves rubber or falls
-    apart into sliver layers. Along each row and column, a ramp is found from its steepest link (a local maximum
-    of the jump, steep enough to rise ``min_step`` within ``max_run`` links) by walking both ways while the jumps
-    keep its sign and exceed both ``tail_jump`` and :data:`RAMP_TAIL` of its own jump. It counts only if both
-    walks end that way within ``max_run`` links (a plane's jumps never fall off, so a plane is no ramp, however
-    steep) and it rises at least ``min_step``. Every pixel inside then takes the value of one end:
-
-    * where the mean colours of the 3 pixels beyond the two ends differ by :data:`MIN_SEPARATION` or more,
-      the ramp is split where its pixels are nearest (least squares) to their end's colour;
-    * elsewhere (white on white), each pixel goes to the end its value in ``sides`` is nearer to: ``sides``
-      is the map after recovery, so a pixel recovery moved keeps its side, and the others split at the
-      ramp's midpoint (the edge of a symmetric blur);
-    * in doubt, foreground: a pixel that ``sides`` puts on the near side stays there, since a foreground
-      pixel on the background side would be copied into the fill behind the silhouette.
-
-    A pixel on a row's and a column's ramp (a corner) follows the taller one. Sharp steps and one-pixel wires
-    (jumps of opposite sign) have no inside and stay as they are.
-
-    Args:
-        dn: (H, W) float32 normalised disparity, the soft map whose ramps are found.
-        image: (H, W, 3) uint8 RGB photo.
-        min_step: Least rise of a ramp, in units of ``dn``.
-        max_run: Longest ramp, in links.
-        tail_jump: Smallest jump that still belongs to a ramp, in units of ``dn``.
-        sides: (H, W) float32, the recovered map (default ``dn``).
-
-    Returns:
-        (H, W) float32, a new array: ``sides`` (or ``dn``) outside the ramps, an end's value inside.
-
-    """
-    guide = dn if sides is None else sides
-    proposals = []
-    for view, axis in ((dn, 0), (dn.T, 1)):
-        jump = view[1:] - view[:-1]
-        size = np.abs(jump)
-        peak = size >= max(2.0 * tail_jump, min_step / max_run)
-        peak[1:] &= size[1:] >= size[:-1]
-        peak[:-1] &= size[:-1] > size[1:]
-        ys, xs = np.nonzero(peak)
-        if len(ys) == 0:
-            continue
-        seed = jump[ys, xs]
-        limit = np.maximum(tail_jump, RAMP_TAIL * np.abs(seed))
-        n = jump.shape[0]
-        ends, found = [], np.ones(len(ys), bool)
-        for step in (-1, 1):  # walk up (left), then down (right) from every peak while the ramp goes on
-            end, active = ys.copy(), np.ones(len(ys), bool)
-            for _ in range(max_run):
-                nxt = end + step
-                ok = active & (nxt >= 0) & (nxt < n)
-                j = jump[np.clip(nxt, 0, n - 1), xs]
-                ok &= (j * seed > 0) & (np.abs(j) > limit)
-                end = np.where(ok, nxt, end)
-                # A walk ends where the ramp flattens out; one that reaches the border or max_run is no ramp's.
-                found &= ~(active & ((nxt < 0) | (nxt >= n)))
-                active = ok
-                if not ok.any():
-                    break
-            found &= ~active
-            ends.append(end)
-        a, b = ends[0], ends[1] + 1  # the pixels before and after the ramp
-        keep = found & (b - a >= 2) & (b - a <= max_run)
-        keep[keep] &= np.abs(view[b[keep], xs[keep]] - view[a[keep], xs[keep]]) >= min_step
-        a, b, xs = a[keep], b[keep], xs[keep]
-        if len(a) == 0:
-            continue
-        inner = b - a - 1
-        along = np.repeat(a, inner) + np.arange(inner.sum()) - np.repeat(np.cumsum(inner) - inner, inner) + 1
-        across = np.repeat(xs, inner)
-        va, vb = np.repeat(view[a, xs], inner), np.repeat(view[b, xs], inner)
-        py, px = (along, across) if axis == 0 else (across, along)
-        v = guide[py, px]
-        guide_a = np.abs(v - va) <= np.abs(v - vb)
-        # Where the colours beyond the two ends differ, colour places the step.
-        photo = image if axis == 0 else image.transpose(1, 0, 2)
-        color_a = sum(photo[np.maximum(a - t, 0), xs].astype(np.float32) for t in range(3)) / 3.0
-        color_b = sum(photo[np.minimum(b + t, n), xs].astype(np.float32) for t in range(3)) / 3.0
-        distinct = np.repeat(np.sum((color_a - color_b) ** 2, axis=1) >= MIN_SEPARATION**2, inner)
-        pixel = photo[along, across].astype(np.float32)
-        gain = np.sum((pixel - np.repeat(color_a, inner, axis=0)) ** 2, axis=1) - np.sum(
-            (pixel - np.repeat(color_b, inner, axis=0)) ** 2, axis=1
-        )
-        # Cost of putting the first k inside pixels on the a-side, relative to none: a running sum per ramp.
-        start = np.cumsum(inner) - inner
-        running = np.cumsum(gain, dtype=np.float64)
-        running -= np.repeat(running[start] - gain[start], inner)
-        best = np.minimum(np.minimum.reduceat(running, start), 0.0)
-        index = np.arange(len(running))
-        first = np.minimum.reduceat(np.where(running == np.repeat(best, inner), index, len(running)), start)
-        split = np.where(best < 0.0, first - start + 1, 0)  # inside pixels on the a-side
-        by_color = (index - np.repeat(start, inner)) < np.repeat(split, inner)
-        by_color_or_guide = np.where(distinct, by_color, guide_a)
-        # In doubt, foreground: a pixel leaves the near side only if colour and the guide both put it on the far side.
-        a_near = va > vb
-        to_a = np.where(a_near, guide_a | by_color_or_guide, guide_a & by_color_or_guide)
-        proposals.append((py, px, np.where(to_a, va, vb), np.abs(vb - va)))
-    out = guide.copy()
-    if proposals:
-        # A pixel on two ramps (a corner, a row's and a column's) follows the taller one: the edge's own direction.
-        py, px, value, span = (np.concatenate(p) for p in zip(*proposals, strict=True))
-        order = np.argsort(span, kind="stable")
-        out[py[order], px[order]] = value[order]
-    return out
 
 
 def remove_speckles(dn: np.ndarray, tolerance: float, size: int = 3) -> np.ndarray:
@@ -769,7 +645,7 @@ def build_ldi(
         dn = matte_depth_edges(dn, image, reach, MATTE_MIN_STEP)
     if scale > 1.0:
         # What the recovery left of each soft ramp (rubber, or slivers once cut) becomes one step.
-        dn = _collapse_ramps(soft_dn, image, RAMP_MIN_STEP, int(np.ceil(6 * scale)) + 2, 0.5 * params.weak, dn)
+        dn = collapse_ramps(soft_dn, image, RAMP_MIN_STEP, int(np.ceil(6 * scale)) + 2, 0.5 * params.weak, dn)
     if params.median > 1:
         dn = remove_speckles(dn, params.weak, params.median)
     if params.edge_radius > 0:

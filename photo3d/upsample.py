@@ -90,7 +90,7 @@ import numpy as np
 from .depth import aspect_ratios_differ
 from .errors import Photo3DError
 
-__all__ = ["depth_edge_scale", "edge_aware_upsample", "recover_depth_edges", "upsample_depth"]
+__all__ = ["collapse_ramps", "depth_edge_scale", "edge_aware_upsample", "recover_depth_edges", "upsample_depth"]
 
 _PURITY = 0.2  # a side sample lies within this fraction of the neighbourhood's spread from its max / min
 _TEXTURE_WEIGHT = 0.25  # weight of the sides' colour variance in the confidence's noise term
@@ -343,7 +343,9 @@ def upsample_depth(depth: np.ndarray, guide: np.ndarray) -> np.ndarray:
     """Planar depth upsampled to the photo's size along its colour edges.
 
     The map is upsampled in disparity (``1 / depth``, where depth edges are
-    steps) with :func:`edge_aware_upsample`, guided by the photo.
+    steps) with :func:`edge_aware_upsample`, guided by the photo; what is left
+    of each edge's ramp where colour cannot tell the sides apart then becomes
+    one step (:func:`collapse_ramps`, against the bilinear enlargement).
 
     Args:
         depth: (h, w) planar depth, finite and > 0, any units; the aspect ratio
@@ -357,8 +359,153 @@ def upsample_depth(depth: np.ndarray, guide: np.ndarray) -> np.ndarray:
         Photo3DError: As :func:`edge_aware_upsample` (bad shapes or values, aspect ratios that differ).
 
     """
-    disparity = edge_aware_upsample((1.0 / np.asarray(depth, np.float32)).astype(np.float32), guide)
+    low = (1.0 / np.asarray(depth, np.float32)).astype(np.float32)
+    disparity = edge_aware_upsample(low, guide)
+    (h, w), (height, width) = low.shape, disparity.shape
+    if height > h and width > w:
+        # What the snapping left of each ramp (where colour could not tell the sides apart) becomes a step, in
+        # disparity normalised as photo3d.ldi.normalized_disparity does (about 1 on the nearest surfaces).
+        unit = float(np.percentile(low, 99.0))
+        soft = _plain_resize(low, height, width) / unit
+        factor = max(height / h, width / w)
+        disparity = unit * collapse_ramps(
+            soft, guide, RAMP_MIN_STEP, int(np.ceil(6 * factor)) + 2, RAMP_TAIL_JUMP, disparity / unit
+        )
     return (1.0 / np.maximum(disparity, 1e-12)).astype(np.float32)
+
+
+RAMP_MIN_STEP = 0.1
+"""Least step of normalised disparity (about 1 on the nearest surfaces) whose ramp :func:`upsample_depth` and
+:func:`photo3d.ldi.build_ldi` turn into a step: a surface at least 10 % of the nearest one's disparity behind."""
+
+RAMP_TAIL_JUMP = 0.005
+"""Smallest jump of normalised disparity that :func:`upsample_depth` counts as part of a ramp (half of
+:class:`photo3d.ldi.LDIParams`' ``weak``)."""
+
+RAMP_TAIL = 0.125
+"""Smallest jump, as a fraction of a ramp's steepest one, that :func:`collapse_ramps` counts as part of the ramp
+(a Gaussian blur's jumps fall to an eighth about two sigmas out)."""
+
+RAMP_COLOR_SEPARATION = 40.0
+"""Least distance (RGB, 0-255, Euclidean) between the colours beyond a ramp's two ends at which
+:func:`collapse_ramps` lets colour place the step."""
+
+
+def collapse_ramps(
+    dn: np.ndarray,
+    image: np.ndarray,
+    min_step: float,
+    max_run: int,
+    tail_jump: float,
+    sides: np.ndarray | None = None,
+) -> np.ndarray:
+    """Turns every soft ramp of a disparity map into one step, on the colour edge where there is one.
+
+    Colour-guided snapping (:func:`edge_aware_upsample`, :func:`recover_depth_edges`) moves only the pixels
+    beside a soft edge whose side it can tell; the rest of the ramp stays: uncut it is a rubber sheet that
+    smears the foreground into the background, cut at one or several of its links it leaves rubber or falls
+    apart into sliver layers. Along each row and column, a ramp is found from its steepest link (a local maximum
+    of the jump, steep enough to rise ``min_step`` within ``max_run`` links) by walking both ways while the jumps
+    keep its sign and exceed both ``tail_jump`` and :data:`RAMP_TAIL` of its own jump. It counts only if both
+    walks end that way within ``max_run`` links (a plane's jumps never fall off, so a plane is no ramp, however
+    steep) and it rises at least ``min_step``. Every pixel inside then takes the value of one end:
+
+    * where the mean colours of the 3 pixels beyond the two ends differ by :data:`RAMP_COLOR_SEPARATION` or more,
+      the ramp is split where its pixels are nearest (least squares) to their end's colour;
+    * elsewhere (white on white), each pixel goes to the end its value in ``sides`` is nearer to: ``sides``
+      is the map after recovery, so a pixel recovery moved keeps its side, and the others split at the
+      ramp's midpoint (the edge of a symmetric blur);
+    * in doubt, foreground: a pixel that ``sides`` puts on the near side stays there, since a foreground
+      pixel on the background side would be copied into the fill behind the silhouette.
+
+    A pixel on a row's and a column's ramp (a corner) follows the taller one. Sharp steps and one-pixel wires
+    (jumps of opposite sign) have no inside and stay as they are.
+
+    Args:
+        dn: (H, W) float32 disparity (larger is nearer), the soft map whose ramps are found.
+        image: (H, W, 3) uint8 RGB photo.
+        min_step: Least rise of a ramp, in units of ``dn``.
+        max_run: Longest ramp, in links (>= 2).
+        tail_jump: Smallest jump that still belongs to a ramp, in units of ``dn``.
+        sides: (H, W) float32, the map after colour-guided snapping (default ``dn``).
+
+    Returns:
+        (H, W) float32, a new array: ``sides`` (or ``dn``) outside the ramps, an end's value inside.
+
+    """
+    guide = dn if sides is None else sides
+    proposals = []
+    for view, axis in ((dn, 0), (dn.T, 1)):
+        jump = view[1:] - view[:-1]
+        size = np.abs(jump)
+        peak = size >= max(2.0 * tail_jump, min_step / max_run)
+        peak[1:] &= size[1:] >= size[:-1]
+        peak[:-1] &= size[:-1] > size[1:]
+        ys, xs = np.nonzero(peak)
+        if len(ys) == 0:
+            continue
+        seed = jump[ys, xs]
+        limit = np.maximum(tail_jump, RAMP_TAIL * np.abs(seed))
+        n = jump.shape[0]
+        ends, found = [], np.ones(len(ys), bool)
+        for step in (-1, 1):  # walk up (left), then down (right) from every peak while the ramp goes on
+            end, active = ys.copy(), np.ones(len(ys), bool)
+            for _ in range(max_run):
+                nxt = end + step
+                ok = active & (nxt >= 0) & (nxt < n)
+                j = jump[np.clip(nxt, 0, n - 1), xs]
+                ok &= (j * seed > 0) & (np.abs(j) > limit)
+                end = np.where(ok, nxt, end)
+                # A walk ends where the ramp flattens out; one that reaches the border or max_run is no ramp's.
+                found &= ~(active & ((nxt < 0) | (nxt >= n)))
+                active = ok
+                if not ok.any():
+                    break
+            found &= ~active
+            ends.append(end)
+        a, b = ends[0], ends[1] + 1  # the pixels before and after the ramp
+        keep = found & (b - a >= 2) & (b - a <= max_run)
+        keep[keep] &= np.abs(view[b[keep], xs[keep]] - view[a[keep], xs[keep]]) >= min_step
+        a, b, xs = a[keep], b[keep], xs[keep]
+        if len(a) == 0:
+            continue
+        inner = b - a - 1
+        along = np.repeat(a, inner) + np.arange(inner.sum()) - np.repeat(np.cumsum(inner) - inner, inner) + 1
+        across = np.repeat(xs, inner)
+        va, vb = np.repeat(view[a, xs], inner), np.repeat(view[b, xs], inner)
+        py, px = (along, across) if axis == 0 else (across, along)
+        v = guide[py, px]
+        guide_a = np.abs(v - va) <= np.abs(v - vb)
+        # Where the colours beyond the two ends differ, colour places the step.
+        photo = image if axis == 0 else image.transpose(1, 0, 2)
+        color_a = sum(photo[np.maximum(a - t, 0), xs].astype(np.float32) for t in range(3)) / 3.0
+        color_b = sum(photo[np.minimum(b + t, n), xs].astype(np.float32) for t in range(3)) / 3.0
+        distinct = np.repeat(np.sum((color_a - color_b) ** 2, axis=1) >= RAMP_COLOR_SEPARATION**2, inner)
+        pixel = photo[along, across].astype(np.float32)
+        gain = np.sum((pixel - np.repeat(color_a, inner, axis=0)) ** 2, axis=1) - np.sum(
+            (pixel - np.repeat(color_b, inner, axis=0)) ** 2, axis=1
+        )
+        # Cost of putting the first k inside pixels on the a-side, relative to none: a running sum per ramp.
+        start = np.cumsum(inner) - inner
+        running = np.cumsum(gain, dtype=np.float64)
+        running -= np.repeat(running[start] - gain[start], inner)
+        best = np.minimum(np.minimum.reduceat(running, start), 0.0)
+        index = np.arange(len(running))
+        first = np.minimum.reduceat(np.where(running == np.repeat(best, inner), index, len(running)), start)
+        split = np.where(best < 0.0, first - start + 1, 0)  # inside pixels on the a-side
+        by_color = (index - np.repeat(start, inner)) < np.repeat(split, inner)
+        by_color_or_guide = np.where(distinct, by_color, guide_a)
+        # In doubt, foreground: a pixel leaves the near side only if colour and the guide both put it on the far side.
+        a_near = va > vb
+        to_a = np.where(a_near, guide_a | by_color_or_guide, guide_a & by_color_or_guide)
+        proposals.append((py, px, np.where(to_a, va, vb), np.abs(vb - va)))
+    out = guide.copy()
+    if proposals:
+        # A pixel on two ramps (a corner, a row's and a column's) follows the taller one: the edge's own direction.
+        py, px, value, span = (np.concatenate(p) for p in zip(*proposals, strict=True))
+        order = np.argsort(span, kind="stable")
+        out[py[order], px[order]] = value[order]
+    return out
 
 
 SCALE_FACTORS = (1.5, 2.0, 3.0, 4.0, 6.0, 8.0)

@@ -366,3 +366,44 @@ def test_recover_refuses_a_photo_of_another_size() -> None:
     photo, soft, _ = soft_scene(2.0)
     with pytest.raises(Photo3DError, match="320x240 but the photo is 160x120"):
         recover_depth_edges(soft, photo[::2, ::2])
+
+
+def test_collapse_ramps_makes_one_step_and_leaves_planes_and_wires() -> None:
+    from photo3d.upsample import collapse_ramps
+
+    h, w = 40, 120
+    xs = np.arange(w, dtype=np.float32)
+    grey = np.full((h, w, 3), 200, np.uint8)  # colour cannot place anything
+    # A step from 0.4 to 1.0 at x = 60 blurred along the rows (sigma 3 px): one step at the midpoint.
+    ramp = np.repeat(cv2.GaussianBlur(np.where(xs < 60, 0.4, 1.0).astype(np.float32)[None], (0, 0), 3.0), h, 0)
+    out = collapse_ramps(ramp, grey, 0.1, 20, 0.005)
+    row = out[h // 2]
+    assert np.count_nonzero(np.abs(np.diff(row)) > 0.05) == 1
+    assert np.argmax(np.abs(np.diff(row))) == 59  # between x = 59 and 60, where the ramp crosses halfway
+    # Each side holds the ramp's end there: no value between the two levels is left.
+    assert np.all((row < 0.45) | (row > 0.95))
+    # With colour, the step goes where the colours change, even 4 px off the ramp's midpoint.
+    photo = grey.copy()
+    photo[:, :56] = 60
+    assert np.argmax(np.abs(np.diff(collapse_ramps(ramp, photo, 0.1, 20, 0.005)[h // 2]))) == 55
+    # Planes, however steep, and one-pixel wires have no ramp.
+    plane = np.repeat((0.2 + 0.02 * xs)[None], h, 0).astype(np.float32)
+    np.testing.assert_array_equal(collapse_ramps(plane, grey, 0.1, 20, 0.005), plane)
+    wire = np.full((h, w), 0.4, np.float32)
+    wire[:, 60] = 1.0
+    np.testing.assert_array_equal(collapse_ramps(wire, grey, 0.1, 20, 0.005), wire)
+
+
+def test_upsampling_leaves_no_ramp_where_colour_cannot_tell_the_sides() -> None:
+    from photo3d.upsample import upsample_depth
+
+    # A near square on a far wall, both the same grey: a map at a quarter of the size has nothing to snap to.
+    photo = np.full((160, 240, 3), 128, np.uint8)
+    depth = np.full((40, 60), 4.0, np.float32)
+    depth[10:30, 20:40] = 1.0
+    out = upsample_depth(depth, photo)
+    # Bilinear enlargement leaves a ramp at every side (measured: 1276 pixels between the levels); what is left
+    # is 2 x 2 pixels at each corner, where the ramps of a row and a column meet.
+    between = (out > 1.05) & (out < 3.8)
+    assert np.count_nonzero(between) <= 16
+    assert np.isclose(out.min(), 1.0, rtol=1e-4) and np.isclose(out.max(), 4.0, rtol=1e-4)
