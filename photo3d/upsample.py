@@ -78,6 +78,16 @@ effective resolution) and :func:`recover_depth_edges` brings it down to that
 resolution and back up through :func:`edge_aware_upsample`, so its edges land
 on colour edges exactly as a low-resolution map's do; sharp maps are returned
 unchanged.
+
+Snapping moves only the pixels whose side colour can tell; where it cannot
+(white on white, or beyond ``r`` network pixels of a wide ramp) the ramp
+stays, and in a 3D photo a ramp is a rubber sheet, or sliver layers once cut.
+:func:`collapse_ramps` turns what is left of each ramp into one step: where
+the colours beyond its two ends differ, where the ramp's pixels best match
+them; elsewhere on the side snapping gave a pixel, or at the ramp's midpoint,
+and in doubt on the foreground's side. :func:`upsample_depth` runs it after
+the snap (measured in ``benchmarks/view_synthesis.py``: with a quarter-size
+map, +0.35 dB on Middlebury's silhouette band and +0.64 dB on ICL-NUIM's).
 """
 
 from __future__ import annotations
@@ -432,28 +442,39 @@ def collapse_ramps(
     Returns:
         (H, W) float32, a new array: ``sides`` (or ``dn``) outside the ramps, an end's value inside.
 
+    Raises:
+        Photo3DError: If the shapes disagree or ``max_run`` is below 2.
+
     """
     guide = dn if sides is None else sides
+    if dn.ndim != 2 or np.shape(image) != (*dn.shape, 3) or guide.shape != dn.shape:
+        raise Photo3DError(
+            f"ramps need a 2-D map, a photo and sides of its size: got {dn.shape}, {np.shape(image)}, {guide.shape}"
+        )
+    if max_run < 2:
+        raise Photo3DError(f"max_run must be at least 2 links, got {max_run}")
     proposals = []
     for view, axis in ((dn, 0), (dn.T, 1)):
-        jump = view[1:] - view[:-1]
-        size = np.abs(jump)
+        size = view[1:] - view[:-1]
+        np.abs(size, out=size)  # in place: at 12 MP every full-size array costs tens of ms
         peak = size >= max(2.0 * tail_jump, min_step / max_run)
         peak[1:] &= size[1:] >= size[:-1]
         peak[:-1] &= size[:-1] > size[1:]
+        del size
         ys, xs = np.nonzero(peak)
         if len(ys) == 0:
             continue
-        seed = jump[ys, xs]
+        n = view.shape[0] - 1  # links
+        seed = view[ys + 1, xs] - view[ys, xs]
         limit = np.maximum(tail_jump, RAMP_TAIL * np.abs(seed))
-        n = jump.shape[0]
         ends, found = [], np.ones(len(ys), bool)
         for step in (-1, 1):  # walk up (left), then down (right) from every peak while the ramp goes on
             end, active = ys.copy(), np.ones(len(ys), bool)
             for _ in range(max_run):
                 nxt = end + step
                 ok = active & (nxt >= 0) & (nxt < n)
-                j = jump[np.clip(nxt, 0, n - 1), xs]
+                inside = np.clip(nxt, 0, n - 1)
+                j = view[inside + 1, xs] - view[inside, xs]
                 ok &= (j * seed > 0) & (np.abs(j) > limit)
                 end = np.where(ok, nxt, end)
                 # A walk ends where the ramp flattens out; one that reaches the border or max_run is no ramp's.

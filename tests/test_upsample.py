@@ -392,6 +392,8 @@ def test_collapse_ramps_makes_one_step_and_leaves_planes_and_wires() -> None:
     wire = np.full((h, w), 0.4, np.float32)
     wire[:, 60] = 1.0
     np.testing.assert_array_equal(collapse_ramps(wire, grey, 0.1, 20, 0.005), wire)
+    raises_one_line(collapse_ramps, ramp, grey[:, :-1], 0.1, 20, 0.005, words=("a photo and sides of its size",))
+    raises_one_line(collapse_ramps, ramp, grey, 0.1, 1, 0.005, words=("max_run",))
 
 
 def test_upsampling_leaves_no_ramp_where_colour_cannot_tell_the_sides() -> None:
