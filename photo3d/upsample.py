@@ -396,6 +396,9 @@ RAMP_TAIL = 0.125
 """Smallest jump, as a fraction of a ramp's steepest one, that :func:`collapse_ramps` counts as part of the ramp
 (a Gaussian blur's jumps fall to an eighth about two sigmas out)."""
 
+RAMP_SMOOTH = 3
+"""Radius in pixels over which :func:`collapse_ramps` evens out the plateau values it gives (a 7 x 7 window)."""
+
 RAMP_COLOR_SEPARATION = 40.0
 """Least distance (RGB, 0-255, Euclidean) between the colours beyond a ramp's two ends at which
 :func:`collapse_ramps` lets colour place the step."""
@@ -428,8 +431,11 @@ def collapse_ramps(
     * in doubt, foreground: a pixel that ``sides`` puts on the near side stays there, since a foreground
       pixel on the background side would be copied into the fill behind the silhouette.
 
-    A pixel on a row's and a column's ramp (a corner) follows the taller one. Sharp steps and one-pixel wires
-    (jumps of opposite sign) have no inside and stay as they are.
+    A pixel on a row's and a column's ramp (a corner) follows the taller one. The ends of neighbouring rows'
+    ramps differ a little (their walks stop a pixel apart): each moved pixel then takes the mean of the
+    pixels within :data:`RAMP_SMOOTH` px whose values are within a quarter of its ramp's rise of its own, so
+    each side is one smooth surface, not a patchwork of small steps. Sharp steps and one-pixel wires (jumps
+    of opposite sign) have no inside and stay as they are.
 
     Args:
         dn: (H, W) float32 disparity (larger is nearer), the soft map whose ramps are found.
@@ -440,7 +446,7 @@ def collapse_ramps(
         sides: (H, W) float32, the map after colour-guided snapping (default ``dn``).
 
     Returns:
-        (H, W) float32, a new array: ``sides`` (or ``dn``) outside the ramps, an end's value inside.
+        (H, W) float32, a new array: ``sides`` (or ``dn``) outside the ramps, its side's plateau inside.
 
     Raises:
         Photo3DError: If the shapes disagree or ``max_run`` is below 2.
@@ -526,6 +532,26 @@ def collapse_ramps(
         py, px, value, span = (np.concatenate(p) for p in zip(*proposals, strict=True))
         order = np.argsort(span, kind="stable")
         out[py[order], px[order]] = value[order]
+        # Where neighbouring rows' walks stopped a little apart, their ends differ: small steps along the edge
+        # that would be cut into specks. Each moved pixel takes the mean of the pixels within RAMP_SMOOTH px
+        # whose values lie within a quarter of its ramp's rise of its own (twice): its side's plateau.
+        flat = np.unique(py.astype(np.int64) * out.shape[1] + px)
+        cy, cx = flat // out.shape[1], flat % out.shape[1]
+        tolerance = np.zeros(out.shape, np.float32)
+        tolerance[py[order], px[order]] = 0.25 * span[order]
+        tolerance = tolerance[cy, cx]
+        offsets = range(-RAMP_SMOOTH, RAMP_SMOOTH + 1)
+        for _ in range(2):
+            own = out[cy, cx]
+            total, count = np.zeros(len(cy), np.float64), np.zeros(len(cy), np.int32)
+            for dy in offsets:
+                ny = np.clip(cy + dy, 0, out.shape[0] - 1)
+                for dx in offsets:
+                    other = out[ny, np.clip(cx + dx, 0, out.shape[1] - 1)]
+                    alike = np.abs(other - own) <= tolerance
+                    total += np.where(alike, other, 0.0)
+                    count += alike
+            out[cy, cx] = total / count  # count >= 1: the pixel itself
     return out
 
 
