@@ -505,22 +505,7 @@ def collapse_ramps(
         guide_a = np.abs(v - va) <= np.abs(v - vb)
         # Where the colours beyond the two ends differ, colour places the step.
         photo = image if axis == 0 else image.transpose(1, 0, 2)
-        color_a = sum(photo[np.maximum(a - t, 0), xs].astype(np.float32) for t in range(3)) / 3.0
-        color_b = sum(photo[np.minimum(b + t, n), xs].astype(np.float32) for t in range(3)) / 3.0
-        distinct = np.repeat(np.sum((color_a - color_b) ** 2, axis=1) >= RAMP_COLOR_SEPARATION**2, inner)
-        pixel = photo[along, across].astype(np.float32)
-        gain = np.sum((pixel - np.repeat(color_a, inner, axis=0)) ** 2, axis=1) - np.sum(
-            (pixel - np.repeat(color_b, inner, axis=0)) ** 2, axis=1
-        )
-        # Cost of putting the first k inside pixels on the a-side, relative to none: a running sum per ramp.
-        start = np.cumsum(inner) - inner
-        running = np.cumsum(gain, dtype=np.float64)
-        running -= np.repeat(running[start] - gain[start], inner)
-        best = np.minimum(np.minimum.reduceat(running, start), 0.0)
-        index = np.arange(len(running))
-        first = np.minimum.reduceat(np.where(running == np.repeat(best, inner), index, len(running)), start)
-        split = np.where(best < 0.0, first - start + 1, 0)  # inside pixels on the a-side
-        by_color = (index - np.repeat(start, inner)) < np.repeat(split, inner)
+        distinct, by_color = _split_by_color(photo, a, b, xs, inner, along, across)
         by_color_or_guide = np.where(distinct, by_color, guide_a)
         # In doubt, foreground: a pixel leaves the near side only if colour and the guide both put it on the far side.
         a_near = va > vb
@@ -531,28 +516,78 @@ def collapse_ramps(
         # A pixel on two ramps (a corner, a row's and a column's) follows the taller one: the edge's own direction.
         py, px, value, span = (np.concatenate(p) for p in zip(*proposals, strict=True))
         order = np.argsort(span, kind="stable")
-        out[py[order], px[order]] = value[order]
-        # Where neighbouring rows' walks stopped a little apart, their ends differ: small steps along the edge
-        # that would be cut into specks. Each moved pixel takes the mean of the pixels within RAMP_SMOOTH px
-        # whose values lie within a quarter of its ramp's rise of its own (twice): its side's plateau.
-        flat = np.unique(py.astype(np.int64) * out.shape[1] + px)
-        cy, cx = flat // out.shape[1], flat % out.shape[1]
+        py, px, value, span = py[order], px[order], value[order], span[order]
+        out[py, px] = value
+        # Neighbouring rows' walks stop a pixel apart, so their ends differ a little: small steps along the
+        # edge that would be cut into specks. Each moved pixel is evened out towards its side's plateau.
         tolerance = np.zeros(out.shape, np.float32)
-        tolerance[py[order], px[order]] = 0.25 * span[order]
-        tolerance = tolerance[cy, cx]
-        offsets = range(-RAMP_SMOOTH, RAMP_SMOOTH + 1)
-        for _ in range(2):
-            own = out[cy, cx]
-            total, count = np.zeros(len(cy), np.float64), np.zeros(len(cy), np.int32)
-            for dy in offsets:
-                ny = np.clip(cy + dy, 0, out.shape[0] - 1)
-                for dx in offsets:
-                    other = out[ny, np.clip(cx + dx, 0, out.shape[1] - 1)]
-                    alike = np.abs(other - own) <= tolerance
-                    total += np.where(alike, other, 0.0)
-                    count += alike
-            out[cy, cx] = total / count  # count >= 1: the pixel itself
+        tolerance[py, px] = 0.25 * span
+        _even_out(out, tolerance)
     return out
+
+
+def _split_by_color(
+    photo: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    xs: np.ndarray,
+    inner: np.ndarray,
+    along: np.ndarray,
+    across: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Which inside pixels of each ramp go to its ``a`` end by colour, and whether colour can tell at all.
+
+    Ramp ``i`` runs along axis 0 of ``photo`` (H, W, 3) uint8 in column ``xs[i]`` from pixel ``a[i]`` to
+    ``b[i]``; its ``inner[i]`` inside pixels are listed ramp after ramp in ``(along, across)``. The ends'
+    colours are the means of the 3 pixels beyond each end; the split is the one that puts the first k inside
+    pixels on the ``a`` side and minimises the summed squared colour distance of every pixel to its side's
+    colour (a running sum per ramp).
+
+    Returns:
+        ``(distinct, to_a)``: two bool arrays over the inside pixels; ``distinct`` where the ramp's end
+        colours are at least :data:`RAMP_COLOR_SEPARATION` apart.
+
+    """
+    last = photo.shape[0] - 1
+    color_a = sum(photo[np.maximum(a - t, 0), xs].astype(np.float32) for t in range(3)) / 3.0
+    color_b = sum(photo[np.minimum(b + t, last), xs].astype(np.float32) for t in range(3)) / 3.0
+    distinct = np.repeat(np.sum((color_a - color_b) ** 2, axis=1) >= RAMP_COLOR_SEPARATION**2, inner)
+    pixel = photo[along, across].astype(np.float32)
+    gain = np.sum((pixel - np.repeat(color_a, inner, axis=0)) ** 2, axis=1) - np.sum(
+        (pixel - np.repeat(color_b, inner, axis=0)) ** 2, axis=1
+    )
+    # Cost of putting the first k inside pixels on the a side, relative to none.
+    start = np.cumsum(inner) - inner
+    running = np.cumsum(gain, dtype=np.float64)
+    running -= np.repeat(running[start] - gain[start], inner)
+    best = np.minimum(np.minimum.reduceat(running, start), 0.0)
+    index = np.arange(len(running))
+    first = np.minimum.reduceat(np.where(running == np.repeat(best, inner), index, len(running)), start)
+    split = np.where(best < 0.0, first - start + 1, 0)  # inside pixels on the a side
+    return distinct, (index - np.repeat(start, inner)) < np.repeat(split, inner)
+
+
+def _even_out(values: np.ndarray, tolerance: np.ndarray) -> None:
+    """Evens out, in place, the pixels of ``values`` with a positive ``tolerance`` (both (H, W) float32).
+
+    Twice, each such pixel takes the mean of the pixels within :data:`RAMP_SMOOTH` px whose values lie
+    within its tolerance of its own (itself included): the plateau of its side, not the other side's.
+    """
+    h, w = values.shape
+    cy, cx = np.nonzero(tolerance > 0)
+    tol = tolerance[cy, cx]
+    offsets = range(-RAMP_SMOOTH, RAMP_SMOOTH + 1)
+    for _ in range(2):
+        own = values[cy, cx]
+        total, count = np.zeros(len(cy), np.float64), np.zeros(len(cy), np.int32)
+        for dy in offsets:
+            ny = np.clip(cy + dy, 0, h - 1)
+            for dx in offsets:
+                other = values[ny, np.clip(cx + dx, 0, w - 1)]
+                alike = np.abs(other - own) <= tol
+                total += np.where(alike, other, 0.0)
+                count += alike
+        values[cy, cx] = total / count
 
 
 SCALE_FACTORS = (1.5, 2.0, 3.0, 4.0, 6.0, 8.0)
