@@ -458,7 +458,8 @@ def test_a_soft_ramp_colour_cannot_place_becomes_one_step_at_its_midpoint():
     ldi = build_ldi(image, (Z_FG / soft).astype(np.float32), Intrinsics.from_fov(W, H), params=LDIParams(band_px=8))
     cut_r, cut_d = ldi.cuts
     # Measured without the collapse: runs of 6 cut links at the left side of rows 50-61 (slivers), the rest of
-    # each ramp uncut (rubber), 4 layers; with it one cut per side, 3 layers (a sliver at the corners).
+    # each ramp uncut (rubber), 4 layers; with it one cut per side and 2 layers.
+    assert ldi.depth.shape[0] == 2
     for cuts, edges in ((cut_r[38:62], (39, 89)), (cut_d[:, 48:82].T, (29, 69))):  # away from the corners
         for line in cuts:
             assert len(np.nonzero(line)[0]) == 2
