@@ -193,11 +193,16 @@ def look_at_rotation(position: np.ndarray, target: np.ndarray) -> np.ndarray:
     return np.stack([x, y, z], axis=1)
 
 
-def pixel_rays(intrinsics: Intrinsics) -> tuple[np.ndarray, np.ndarray]:
+def pixel_rays(intrinsics: Intrinsics, sparse: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Normalised image coordinates of every pixel centre.
 
+    Args:
+        intrinsics: Camera of the H x W image.
+        sparse: Return a (1, W) row and an (H, 1) column (they broadcast to the full grid) instead of
+            two full (H, W) grids.
+
     Returns:
-        ``(xn, yn)``, each (H, W) float32: ``xn = (u + 0.5 - cx) / fx`` and
+        ``(xn, yn)``, each (H, W) float32 (or (1, W) and (H, 1)): ``xn = (u + 0.5 - cx) / fx`` and
         ``yn = (v + 0.5 - cy) / fy``, so a pixel at planar depth z unprojects to
         ``(xn * z, yn * z, z)``.
 
@@ -205,7 +210,7 @@ def pixel_rays(intrinsics: Intrinsics) -> tuple[np.ndarray, np.ndarray]:
     k = intrinsics
     u = (np.arange(k.width, dtype=np.float64) + 0.5 - k.cx) / k.fx
     v = (np.arange(k.height, dtype=np.float64) + 0.5 - k.cy) / k.fy
-    xn, yn = np.meshgrid(u.astype(np.float32), v.astype(np.float32))
+    xn, yn = np.meshgrid(u.astype(np.float32), v.astype(np.float32), sparse=sparse)
     return xn, yn
 
 

@@ -575,7 +575,7 @@ def band_for_cameras(
     a, b = a[::step], b[::step]
     k = intrinsics.matrix()
     # Unprojected at the sampled pixels only.
-    xn, yn = pixel_rays(intrinsics)
+    xn, yn = pixel_rays(intrinsics, sparse=True)
     xn, yn = xn[0], yn[:, 0]
 
     def points(pixels: np.ndarray) -> np.ndarray:

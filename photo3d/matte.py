@@ -102,22 +102,12 @@ def estimate_matte(
     for ty, tx in tiles:
         y0, x0 = ty * tile, tx * tile
         y1, x1 = min(y0 + tile, h), min(x0 + tile, w)
-        margin = 8
-        while True:
-            box = np.s_[max(y0 - margin, 0) : min(y1 + margin, h), max(x0 - margin, 0) : min(x1 + margin, w)]
-            crop = trimap[box].astype(np.float64)
-            if (crop == 1.0).any() and (crop == 0.0).any():
-                break
-            if margin >= tile:
-                crop = None
-                break
-            margin *= 2
         solved = unknown[y0:y1, x0:x1]
-        if crop is not None and np.count_nonzero(crop == UNKNOWN) > 0.5 * crop.size:
-            crop = None  # too few constraints: the solution is poorly determined and slow to converge
-        if crop is None:
+        box = _context_box(trimap, y0, y1, x0, x1, tile)
+        if box is None:
             alpha[y0:y1, x0:x1][solved] = np.nan
             continue
+        crop = trimap[box].astype(np.float64)
         inner = np.s_[y0 - box[0].start : y1 - box[0].start, x0 - box[1].start : x1 - box[1].start]
         rgb = image[box].astype(np.float64) / 255.0
         try:
@@ -137,3 +127,22 @@ def estimate_matte(
         foreground[y0:y1, x0:x1][solved] = np.clip(255.0 * f[inner][solved], 0.0, 255.0)
         background[y0:y1, x0:x1][solved] = np.clip(255.0 * b[inner][solved], 0.0, 255.0)
     return SilhouetteMatte(alpha=alpha, foreground=foreground, background=background, unknown=unknown)
+
+
+def _context_box(trimap: np.ndarray, y0: int, y1: int, x0: int, x1: int, tile: int) -> tuple[slice, slice] | None:
+    """The box around the tile ``[y0:y1, x0:x1]`` that its matte is solved on, or None.
+
+    The margin grows (8, 16, ... up to ``tile`` px) until the box holds known foreground and
+    background. None if it never does, or if more than half of the box is unknown: too few
+    constraints, so the solution is poorly determined and slow to converge.
+    """
+    h, w = trimap.shape
+    margin = 8
+    while True:
+        box = np.s_[max(y0 - margin, 0) : min(y1 + margin, h), max(x0 - margin, 0) : min(x1 + margin, w)]
+        crop = trimap[box]
+        if (crop == 1.0).any() and (crop == 0.0).any():
+            return None if np.count_nonzero(crop == UNKNOWN) > 0.5 * crop.size else box
+        if margin >= tile:
+            return None
+        margin *= 2
