@@ -140,7 +140,7 @@ class ClassicalInpainter:
         if not self.texture or not known.any() or not hole.any():
             return out
         wt = cv2.GaussianBlur(known.astype(np.float32), (0, 0), self.sigma)
-        masked = np.where(known[..., None], color, np.float32(0.0))  # where, not a product: NaN outside stays out
+        masked = cv2.copyTo(color, known.view(np.uint8))  # a copy, not a product: NaN outside stays out
         low = cv2.GaussianBlur(masked, (0, 0), self.sigma) / np.maximum(wt, 1e-6)[..., None]
         dist, nearest, ky, kx = nearest_seed(known)
         hy, hx = np.nonzero(hole)
@@ -210,12 +210,12 @@ def push_pull_fill(values: np.ndarray, context: np.ndarray) -> np.ndarray:
 
     """
     squeeze = values.ndim == 2
-    v = values[..., None] if squeeze else values
+    v = np.asarray(values[..., None] if squeeze else values, np.float32)
     c = v.shape[2]
     # Weighted values and their weight travel together as one (C + 1)-channel image.
-    level = np.zeros(v.shape[:2] + (c + 1,), np.float32)
-    level[..., c] = context
-    np.copyto(level[..., :c], v, where=context[..., None])  # a copy, not a product: NaN outside the context stays out
+    mask = np.asarray(context, bool).view(np.uint8)
+    # A copy, not a product: NaN outside the context stays out.
+    level = cv2.merge([cv2.copyTo(v, mask), context.astype(np.float32)]).reshape(v.shape[:2] + (c + 1,))
     levels = [level]
     while max(levels[-1].shape[:2]) > 1:  # down to one pixel, which every context pixel reaches
         h, wd = levels[-1].shape[:2]
@@ -235,7 +235,7 @@ def push_pull_fill(values: np.ndarray, context: np.ndarray) -> np.ndarray:
     else:
         up = fill
     out = up if up.dtype == np.float32 else up.astype(np.float32)
-    np.copyto(out, v, where=context[..., None])
+    out = cv2.copyTo(v, mask, out).reshape(v.shape)
     return out[..., 0] if squeeze else out
 
 

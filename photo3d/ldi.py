@@ -701,10 +701,11 @@ def build_ldi(
         # A translucent sample with nothing behind it would show the hole fill: it stays opaque, as in the photo.
         covered = (layers[1].valid & (layers[1].alias < 0)) if len(layers) > 1 else np.zeros((h, w), bool)
         alpha[0] = np.where(covered, soft.alpha, 255)
-        layers[0].color = np.where((alpha[0] < 255)[..., None], color0, image)
-    depth = np.empty((len(layers), h, w), np.float32)
+        layers[0].color = cv2.copyTo(color0, (alpha[0] < 255).view(np.uint8), image.copy())
+    depth = np.full((len(layers), h, w), EMPTY_DEPTH, np.float32)
     for k, layer in enumerate(layers):
-        depth[k] = np.where(layer.valid, z_near / np.maximum(layer.dn, 1e-12), EMPTY_DEPTH)
+        at = np.flatnonzero(layer.valid)
+        depth[k].reshape(-1)[at] = z_near / np.maximum(layer.dn.reshape(-1)[at], 1e-12)
     return LDI(
         color=np.stack([layer.color for layer in layers]),
         depth=depth,
@@ -816,17 +817,18 @@ def _soft_silhouettes(
     to_bg &= ~enclosed
     front |= enclosed
     moved = dn.copy()
-    fg_dn, bg_dn = dn[fy, fx][index_fg], dn[by, bx][index_bg]
-    # Within a quarter of the step of its side's edge: a plane fitted on a soft ramp would overshoot.
-    reach = 0.25 * np.abs(fg_dn - bg_dn)
-    for side, seeds, seed_dn, to_side in (
-        (foreground, (index_fg, fy, fx), fg_dn, to_fg),
-        (near & ~foreground, (index_bg, by, bx), bg_dn, to_bg),
+    for side, seeds, to_side in (
+        (foreground, (index_fg, fy, fx), to_fg),
+        (near & ~foreground, (index_bg, by, bx), to_bg),
     ):
         if to_side.any():
             plane = extrapolate_disparity(dn, side, *seeds, max_residual=0.1 * params.weak, where=to_side)
-            lo, hi = seed_dn[to_side] - reach[to_side], seed_dn[to_side] + reach[to_side]
-            moved[to_side] = np.clip(plane[to_side], lo, hi)
+            ys, xs = np.nonzero(to_side)
+            fg_dn, bg_dn = dn[fy, fx][index_fg[ys, xs]], dn[by, bx][index_bg[ys, xs]]
+            # Within a quarter of the step of its side's edge: a plane fitted on a soft ramp would overshoot.
+            reach = 0.25 * np.abs(fg_dn - bg_dn)
+            seed_dn = fg_dn if side is foreground else bg_dn
+            moved[ys, xs] = np.clip(plane[ys, xs], seed_dn - reach, seed_dn + reach)
     dn = moved
     # Translucent only next to the background (within SOFT_REACH px): deeper in, a low alpha is the matte's
     # error on a thin or low-contrast foreground, and the foreground stays opaque.
@@ -889,7 +891,7 @@ def _local_mean(photo: np.ndarray, mask: np.ndarray, size: int, ys: np.ndarray, 
     f = max(1, size // 16)
     small = (max(1, w // f), max(1, h // f))
     weight = cv2.resize(mask.astype(np.float32), small, interpolation=cv2.INTER_AREA)
-    total = cv2.resize(photo * mask[..., None], small, interpolation=cv2.INTER_AREA)
+    total = cv2.resize(cv2.copyTo(photo, mask.view(np.uint8)), small, interpolation=cv2.INTER_AREA)
     box = (max(1, size // f) | 1,) * 2
     weight = cv2.boxFilter(weight, -1, box)
     total = cv2.boxFilter(total, -1, box)
@@ -1073,7 +1075,8 @@ def _back_layer(
     back_dn = np.clip(back_dn, 0.25 * seed_dn, dn - params.weak)
     color = _fill_by_surface(image, dn, seed_dn, context, synthesis, params, inpainter, band)
     back_color = image.copy()  # only the synthesis pixels are read
-    back_color[synthesis] = np.clip(np.rint(color[synthesis]), 0, 255).astype(np.uint8)
+    at = np.flatnonzero(synthesis)
+    back_color.reshape(-1, 3)[at] = np.clip(np.rint(color.reshape(-1, 3)[at]), 0, 255)
     return synthesis, back_dn, back_color
 
 
@@ -1125,7 +1128,7 @@ def _fill_by_surface(
         ]
         box = near_box if known[near_box].any() else np.s_[y0:y1, x0:x1]
         filled = _fill_scaled(inpainter, out[box], known[box], hole[box], scale)
-        out[box][hole[box]] = filled[hole[box]]
+        np.copyto(out[box], filled, where=hole[box][..., None])
     return out
 
 

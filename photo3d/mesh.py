@@ -216,10 +216,10 @@ def mesh_from_ldi(ldi: LDI, grow_silhouettes: bool = True, max_error: float | No
     row = 0
     for base, at, ids in plans:
         m = len(base) if base is not None else len(at[0])
-        if base is not None:  # whole rows at once: a column of an (N, 3) array is a strided write
-            np.add(base[:, None], np.array(at, np.int32), out=faces[row : row + m])
-        else:
-            for col in range(3):
+        for col in range(3):  # column by column: numpy's broadcast over a last axis of 3 is slower
+            if base is not None:
+                np.add(base, np.int32(at[col]), out=faces[row : row + m, col])
+            else:
                 faces[row : row + m, col] = ids[at[col]]
         row += m
     if max_error is None:
