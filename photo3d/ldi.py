@@ -327,7 +327,7 @@ def sharpen_depth_edges(
 
 
 def matte_depth_edges(
-    dn: np.ndarray, image: np.ndarray, reach: int, min_step: float, work_side: int = 512
+    dn: np.ndarray, image: np.ndarray, reach: int, min_step: float, work_side: int = 512, max_residual: float = 0.001
 ) -> np.ndarray:
     """Moves the ramps of soft depth edges onto the colour edge with an alpha matte.
 
@@ -348,8 +348,10 @@ def matte_depth_edges(
     band pixel's side from colour alone; where the two sides' mean colours
     (over a box three times ``reach`` around the pixel) are at least
     :data:`MIN_SEPARATION` apart, the pixel takes its side's disparity: the
-    mean of that side's plateau pixels in the same box, which varies smoothly
-    along the edge. The matte's alpha, enlarged bilinearly, decides the side
+    plane fitted to that side's plateau around its nearest plateau pixel
+    (:func:`photo3d.inpaint.extrapolate_disparity`; that pixel's level where the
+    plateau is not planar), so the moved pixels continue the surface beside
+    them. The matte's alpha, enlarged bilinearly, decides the side
     of each full-size pixel, so the depth edge lands where it crosses one
     half. Elsewhere (colours alike, no plateau on one side, an unsolvable
     matte, a slanted plane, which has no plateau pixels at all, and the last
@@ -363,10 +365,11 @@ def matte_depth_edges(
             and of the unknown band around them, >= 1.
         min_step: Least disparity span (dn units) of an edge that is moved.
         work_side: Longer side, in pixels, of the resolution at which the matte is solved.
+        max_residual: Largest RMS residual (dn units) of a plateau's plane fit that is continued.
 
     Returns:
-        (H, W) float32 disparity, a new array; moved pixels hold their side's local plateau level,
-        so every value stays within the input's range.
+        (H, W) float32 disparity, a new array; moved pixels hold their side's plateau surface continued,
+        clamped to the input's range.
 
     """
     h, w = dn.shape
@@ -413,8 +416,13 @@ def matte_depth_edges(
     decided = cv2.resize(decided.astype(np.uint8), full, interpolation=cv2.INTER_NEAREST).astype(bool)
     out = dn.copy()
     view = out[: hs * f, : ws * f]
-    for plateau, count, to_side in ((near, n_near, decided & (alpha >= 0.5)), (far, n_far, decided & (alpha < 0.5))):
-        level = cv2.resize(_box_mean(small, plateau, count, size), full, interpolation=cv2.INTER_LINEAR)
+    lo, hi = float(dn.min()), float(dn.max())
+    for plateau, to_side in ((near, decided & (alpha >= 0.5)), (far, decided & (alpha < 0.5))):
+        # The plateau's surface continued from its nearest pixel: a mean over the plateau would reach up
+        # a slanted floor and leave a trough (a false cut) beside the edge.
+        _, index, py, px = nearest_seed(plateau)
+        level = extrapolate_disparity(small, plateau, index, py, px, max_residual=max_residual)
+        level = cv2.resize(np.clip(level, lo, hi), full, interpolation=cv2.INTER_LINEAR)
         view[to_side] = level[to_side]
     return out
 
@@ -642,7 +650,7 @@ def build_ldi(
         dn = recover_depth_edges(dn, image, scale=scale)
     if params.matte_edges and scale > 1.0:
         reach = params.edge_reach or max(2, round(0.015 * max(h, w)))
-        dn = matte_depth_edges(dn, image, reach, MATTE_MIN_STEP)
+        dn = matte_depth_edges(dn, image, reach, MATTE_MIN_STEP, max_residual=0.1 * params.weak)
     if scale > 1.0:
         # What the recovery left of each soft ramp (rubber, or slivers once cut) becomes one step.
         dn = collapse_ramps(soft_dn, image, RAMP_MIN_STEP, int(np.ceil(6 * scale)) + 2, 0.5 * params.weak, dn)
