@@ -712,8 +712,7 @@ def build_ldi(
         layers[0].color = cv2.copyTo(color0, (alpha[0] < 255).view(np.uint8), image.copy())
     depth = np.full((len(layers), h, w), EMPTY_DEPTH, np.float32)
     for k, layer in enumerate(layers):
-        at = np.flatnonzero(layer.valid)
-        depth[k].reshape(-1)[at] = z_near / np.maximum(layer.dn.reshape(-1)[at], 1e-12)
+        np.divide(z_near, np.maximum(layer.dn, 1e-12), out=depth[k], where=layer.valid)
     return LDI(
         color=np.stack([layer.color for layer in layers]),
         depth=depth,
