@@ -669,7 +669,19 @@ def build_ldi(
         cut_r, cut_d = detect_discontinuities(dn, params, levels)
     depth0 = (z_near / dn).astype(np.float32)
     band = _band_px(depth0, cut_r, cut_d, intrinsics, poses, params)
-    layers = [_Layer(dn, color0, np.full((h, w), -1, np.int8), ~cut_r, ~cut_d)]
+    # The LDI's arrays, filled in place layer by layer (stacking the layers at the end would copy them all).
+    # np.zeros and np.empty leave the pages of unused layers untouched.
+    n_max = max(1, params.max_layers)
+    colors = np.zeros((n_max, h, w, 3), np.uint8)
+    aliases = np.empty((n_max, h, w), np.int8)
+    links_r, links_d = np.zeros((n_max, h, w - 1), bool), np.zeros((n_max, h - 1, w), bool)
+
+    def slot(k: int, layer_dn: np.ndarray) -> _Layer:
+        aliases[k] = -1
+        return _Layer(layer_dn, colors[k], aliases[k], links_r[k], links_d[k])
+
+    layers = [slot(0, dn)]
+    layers[0].color[:], layers[0].link_r[:], layers[0].link_d[:] = color0, ~cut_r, ~cut_d
     synthesis = np.zeros((h, w), bool)
     while len(layers) < max(1, params.max_layers) and (cut_r.any() or cut_d.any()):
         front = layers[-1]
@@ -700,7 +712,7 @@ def build_ldi(
                 soft.background[box],
             )
         back, sub_r, sub_d = _stack_layer(sub, syn, back_dn, back_color, len(layers) - 1, params)
-        layers.append(_Layer.empty(h, w).paste(box, back))
+        layers.append(slot(len(layers), np.zeros((h, w), np.float32)).paste(box, back))
         cut_r, cut_d = np.zeros((h, w - 1), bool), np.zeros((h - 1, w), bool)
         cut_r[y0:y1, x0 : x1 - 1], cut_d[y0 : y1 - 1, x0:x1] = sub_r, sub_d
     alpha = None
@@ -709,16 +721,19 @@ def build_ldi(
         # A translucent sample with nothing behind it would show the hole fill: it stays opaque, as in the photo.
         covered = (layers[1].valid & (layers[1].alias < 0)) if len(layers) > 1 else np.zeros((h, w), bool)
         alpha[0] = np.where(covered, soft.alpha, 255)
-        layers[0].color = cv2.copyTo(color0, (alpha[0] < 255).view(np.uint8), image.copy())
-    depth = np.full((len(layers), h, w), EMPTY_DEPTH, np.float32)
+        layers[0].color[:] = cv2.copyTo(color0, (alpha[0] < 255).view(np.uint8), image.copy())
+    n = len(layers)
+    depth = np.full((n, h, w), EMPTY_DEPTH, np.float32)
     for k, layer in enumerate(layers):
         np.divide(z_near, np.maximum(layer.dn, 1e-12), out=depth[k], where=layer.valid)
+    # Fewer layers than allowed: copies, so the LDI does not keep the unused layers' buffers.
+    used = (lambda a: a) if n == n_max else (lambda a: a[:n].copy())
     return LDI(
-        color=np.stack([layer.color for layer in layers]),
+        color=used(colors),
         depth=depth,
-        alias=np.stack([layer.alias for layer in layers]),
-        link_right=np.stack([layer.link_r for layer in layers]),
-        link_down=np.stack([layer.link_d for layer in layers]),
+        alias=used(aliases),
+        link_right=used(links_r),
+        link_down=used(links_d),
         intrinsics=intrinsics,
         synthesis=synthesis,
         band_px=band,
@@ -965,16 +980,6 @@ class _Layer:
     @property
     def valid(self) -> np.ndarray:
         return self.dn > 0
-
-    @classmethod
-    def empty(cls, h: int, w: int) -> _Layer:
-        return cls(
-            np.zeros((h, w), np.float32),
-            np.zeros((h, w, 3), np.uint8),
-            np.full((h, w), -1, np.int8),
-            np.zeros((h, w - 1), bool),
-            np.zeros((h - 1, w), bool),
-        )
 
     def crop(self, box: tuple[slice, slice]) -> _Layer:
         """Views of the samples in ``box`` and of the links between them."""
