@@ -683,7 +683,7 @@ def build_ldi(
     layers = [slot(0, dn)]
     layers[0].color[:], layers[0].link_r[:], layers[0].link_d[:] = color0, ~cut_r, ~cut_d
     synthesis = np.zeros((h, w), bool)
-    while len(layers) < max(1, params.max_layers) and (cut_r.any() or cut_d.any()):
+    while len(layers) < n_max and (cut_r.any() or cut_d.any()):
         front = layers[-1]
         # Work on the bounding box of the front layer's samples: back layers cover a fraction of the photo.
         (y0, y1), (x0, x1) = _extent(front.valid)
