@@ -80,7 +80,7 @@ type is taken to predict relative inverse depth."""
 
 _PROBE_TIMEOUT_S = 3.0
 _WEIGHT_PATTERNS = ["*.json", "*.safetensors"]
-_CACHE_VERSION = "1"
+_CACHE_VERSION = "2"
 
 
 def _offline_message(model: str, reason: str) -> str:
@@ -420,7 +420,7 @@ class DepthEstimator:
         """Runs the network on one photo.
 
         The network's output (at its own resolution) is brought to the photo's
-        size with :func:`photo3d.upsample.edge_aware_upsample`, so depth edges
+        size with :func:`photo3d.upsample.upsample_disparity` (or ``upsample_depth``), so depth edges
         land on the photo's colour edges.
 
         Args:
@@ -436,7 +436,7 @@ class DepthEstimator:
         """
         import torch
 
-        from .upsample import edge_aware_upsample
+        from .upsample import upsample_depth, upsample_disparity
 
         image = np.asarray(image)
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
@@ -469,7 +469,10 @@ class DepthEstimator:
         seconds = time.perf_counter() - start
         focal = result.get("focal_length")
         focal_px = float(focal) * w / target[1] if focal is not None else None
-        values = edge_aware_upsample(low, image)
+        if self.kind == "disparity":
+            values = upsample_disparity(low, image)
+        else:  # metric depth; a zero (no return) would have no disparity
+            values = upsample_depth(np.maximum(low, 1e-6), image)
         log.info("depth estimated at %dx%d in %.2f s (%s)", net_w, net_h, seconds, self.device)
         return Prediction(values=values, kind=self.kind, model=self.model_id, focal_px=focal_px, seconds=seconds)
 

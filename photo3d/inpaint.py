@@ -34,6 +34,7 @@ __all__ = [
     "Inpainter",
     "extrapolate_disparity",
     "make_inpainter",
+    "mask_extent",
     "nearest_seed",
     "push_pull_fill",
 ]
@@ -67,6 +68,13 @@ class Inpainter(Protocol):
 
         """
         ...
+
+
+def mask_extent(mask: np.ndarray) -> tuple[tuple[int, int], tuple[int, int]]:
+    """``((y0, y1), (x0, x1))``: the half-open bounding box of the True pixels of a non-empty (H, W) bool mask."""
+    rows = np.flatnonzero(mask.any(axis=1))
+    cols = np.flatnonzero(mask.any(axis=0))
+    return (int(rows[0]), int(rows[-1]) + 1), (int(cols[0]), int(cols[-1]) + 1)
 
 
 def nearest_seed(seeds: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

@@ -9,7 +9,7 @@ vectorised form:
    whatever the depth units). A map whose edges are soft ramps gets them moved
    onto the colour edges at its effective resolution
    (:func:`photo3d.upsample.recover_depth_edges`); edges wider or farther off
-   than that are re-segmented by an alpha matte (:func:`matte_depth_edges`).
+   than that are re-segmented by an alpha matte (:func:`photo3d.upsample.matte_depth_edges`).
    Isolated speckles are removed and an iterated
    colour-weighted median snaps soft depth edges into clean steps on the colour
    edges (:func:`sharpen_depth_edges`).
@@ -54,9 +54,9 @@ import numpy as np
 
 from .camera import Intrinsics, Pose, pixel_rays
 from .errors import Photo3DError
-from .inpaint import ClassicalInpainter, Inpainter, extrapolate_disparity, nearest_seed
-from .matte import UNKNOWN, estimate_matte
-from .upsample import RAMP_MIN_STEP, collapse_ramps, depth_edge_scale, recover_depth_edges
+from .inpaint import ClassicalInpainter, Inpainter, extrapolate_disparity, mask_extent, nearest_seed
+from .matte import MIN_SEPARATION, UNKNOWN, estimate_matte
+from .upsample import place_depth_edges
 
 __all__ = [
     "LDI",
@@ -64,7 +64,6 @@ __all__ = [
     "band_for_cameras",
     "build_ldi",
     "detect_discontinuities",
-    "matte_depth_edges",
     "normalized_disparity",
     "quantization_levels",
     "remove_speckles",
@@ -81,15 +80,6 @@ ALPHA_EPS = 1.0 / 32
 
 SOFT_REACH = 2
 """Foreground pixels at most this many pixels (Chebyshev) from the background may be translucent."""
-
-MATTE_MIN_STEP = 0.3
-"""Least disparity step (normalised, ``z_near / z`` units) whose ramp :func:`build_ldi` re-segments by matting:
-a silhouette against a background at least 1.4 times farther. Smaller steps in cluttered scenes are where colour
-misleads the matte most (measured on Middlebury and ICL-NUIM, ``benchmarks/view_synthesis.py``)."""
-
-MIN_SEPARATION = 40.0
-"""Least distance (RGB, 0-255, Euclidean) between the local foreground and background colours at which a matte's
-alpha is trusted; where they are closer, the compositing equation cannot tell them apart."""
 
 
 @dataclass
@@ -170,7 +160,8 @@ class LDIParams:
         recover_edges: Move soft depth edges onto colour edges at the map's effective resolution
             (:func:`photo3d.upsample.recover_depth_edges`); sharp maps are left as they are.
         matte_edges: Move the ramps of soft maps onto the colour edge with an alpha matte
-            (:func:`matte_depth_edges`, at steps of at least :data:`MATTE_MIN_STEP`); sharp maps
+            (:func:`photo3d.upsample.matte_depth_edges`, at steps of at least
+            :data:`photo3d.upsample.MATTE_MIN_STEP`); sharp maps
             (:func:`photo3d.upsample.depth_edge_scale` 1) are left as they are.
         edge_reach: Half-width in pixels of that matte's unknown band (0: 1.5 % of the longer image side).
         soft_edges: Alpha-matte the pixels around layer-0 cuts (soft layering, see the module notes).
@@ -324,122 +315,6 @@ def sharpen_depth_edges(
         moved = out != dn
         dn = out
     return dn
-
-
-def matte_depth_edges(
-    dn: np.ndarray, image: np.ndarray, reach: int, min_step: float, work_side: int = 512, max_residual: float = 0.001
-) -> np.ndarray:
-    """Moves the ramps of soft depth edges onto the colour edge with an alpha matte.
-
-    A monocular network's depth edge is often a ramp tens of pixels wide and
-    off the silhouette; cut where the disparity jumps, it leaves a rim of
-    foreground colour on the background, which the back layer's fill then
-    spreads. Here, at a resolution whose longer side is
-    about ``work_side`` (the map's edges are no finer), every place where the
-    disparity spans more than ``min_step`` within ``reach`` pixels is split by
-    value: pixels within 20 % of the local maximum are the near side's
-    plateau, within 20 % of the minimum the far side's, and the pixels within
-    ``reach`` of where the disparity ramps (a quarter of the local span within
-    two pixels, but no single link there carrying half of it: sharp steps are
-    left as they are) form the unknown band between them, a trimap whose
-    unknown region spans the whole uncertain edge, as in the soft layering
-    of Jampani et al. (SLIDE, ICCV 2021). Where both plateaus are within reach,
-    closed-form matting (:func:`photo3d.matte.estimate_matte`) decides each
-    band pixel's side from colour alone; where the two sides' mean colours
-    (over a box three times ``reach`` around the pixel) are at least
-    :data:`MIN_SEPARATION` apart, the pixel takes its side's disparity: the
-    plane fitted to that side's plateau around its nearest plateau pixel
-    (:func:`photo3d.inpaint.extrapolate_disparity`; that pixel's level where the
-    plateau is not planar), so the moved pixels continue the surface beside
-    them. The matte's alpha, enlarged bilinearly, decides the side
-    of each full-size pixel, so the depth edge lands where it crosses one
-    half. Elsewhere (colours alike, no plateau on one side, an unsolvable
-    matte, a slanted plane, which has no plateau pixels at all, and the last
-    ``H mod f`` rows and ``W mod f`` columns, f the reduction factor) the map
-    is left exactly as it is.
-
-    Args:
-        dn: (H, W) float32 normalised disparity (see :func:`normalized_disparity`).
-        image: (H, W, 3) uint8 RGB photo.
-        reach: Half-width in pixels (of the full-size map) of the neighbourhood that finds edges
-            and of the unknown band around them, >= 1.
-        min_step: Least disparity span (dn units) of an edge that is moved.
-        work_side: Longer side, in pixels, of the resolution at which the matte is solved.
-        max_residual: Largest RMS residual (dn units) of a plateau's plane fit that is continued.
-
-    Returns:
-        (H, W) float32 disparity, a new array; moved pixels hold their side's plateau surface continued,
-        clamped to the input's range.
-
-    """
-    h, w = dn.shape
-    f = max(1, round(max(h, w) / work_side))
-    hs, ws = h // f, w // f
-    r = max(2, round(reach / f))
-    small = cv2.resize(dn[: hs * f, : ws * f], (ws, hs), interpolation=cv2.INTER_AREA)
-    photo = cv2.resize(image[: hs * f, : ws * f], (ws, hs), interpolation=cv2.INTER_AREA)
-    window = np.ones((2 * r + 1,) * 2, np.uint8)
-    top, bottom = cv2.dilate(small, window), cv2.erode(small, window)
-    span = top - bottom
-    edge = span > min_step
-    near = edge & (small >= top - 0.2 * span)
-    far = edge & (small <= bottom + 0.2 * span)
-    both = edge & (_box_sum(near, 2 * r + 1) > 0.5) & (_box_sum(far, 2 * r + 1) > 0.5)
-    fives = np.ones((5, 5), np.uint8)
-    changing = both & (cv2.dilate(small, fives) - cv2.erode(small, fives) >= 0.25 * span)
-    # A ramp, not a step: no single link within 2 px carries half the span.
-    jump = np.zeros_like(small)
-    across, down = np.abs(np.diff(small, axis=1)), np.abs(np.diff(small, axis=0))
-    for ends, links in ((jump[:, 1:], across), (jump[:, :-1], across), (jump[1:], down), (jump[:-1], down)):
-        np.maximum(ends, links, out=ends)
-    changing &= cv2.dilate(jump, fives) < 0.5 * span
-    if not changing.any():
-        return dn.copy()
-    unknown = both & cv2.dilate(changing.astype(np.uint8), window).astype(bool)
-    near, far = near & ~unknown, far & ~unknown
-    # Every other pixel is known by its side of the nearest edge's mid-level (it only matters next to the band).
-    _, index, ys, xs = nearest_seed(changing)
-    mid = (0.5 * (top + bottom))[ys, xs][index]
-    trimap = (small >= mid).astype(np.float32)
-    trimap[near], trimap[far], trimap[unknown] = 1.0, 0.0, UNKNOWN
-    alpha = estimate_matte(photo, trimap, max_iterations=100, colors=False).alpha
-    size = 2 * (3 * r) + 1  # the sides' means reach past the band
-    n_near, n_far = _box_sum(near, size), _box_sum(far, size)
-    colour = photo.astype(np.float32)
-    separation = np.linalg.norm(_box_mean(colour, near, n_near, size) - _box_mean(colour, far, n_far, size), axis=-1)
-    decided = unknown & np.isfinite(alpha) & (separation >= MIN_SEPARATION) & (n_near > 0.5) & (n_far > 0.5)
-    if not decided.any():
-        return dn.copy()
-    # Back to full size: the side from the bilinear alpha, the value from that side's plateau.
-    full = (ws * f, hs * f)
-    alpha = cv2.resize(np.where(decided, alpha, 0.5).astype(np.float32), full, interpolation=cv2.INTER_LINEAR)
-    decided = cv2.resize(decided.astype(np.uint8), full, interpolation=cv2.INTER_NEAREST).astype(bool)
-    out = dn.copy()
-    view = out[: hs * f, : ws * f]
-    lo, hi = float(dn.min()), float(dn.max())
-    for plateau, to_side in ((near, decided & (alpha >= 0.5)), (far, decided & (alpha < 0.5))):
-        # The plateau's surface continued from its nearest pixel: a mean over the plateau would reach up
-        # a slanted floor and leave a trough (a false cut) beside the edge.
-        _, index, py, px = nearest_seed(plateau)
-        level = extrapolate_disparity(small, plateau, index, py, px, max_residual=max_residual)
-        level = cv2.resize(np.clip(level, lo, hi), full, interpolation=cv2.INTER_LINEAR)
-        view[to_side] = level[to_side]
-    return out
-
-
-def _box_sum(values: np.ndarray, size: int) -> np.ndarray:
-    """Sum of ``values`` ((H, W) or (H, W, C); bool counts) over the ``size`` x ``size`` box around every pixel."""
-    values = values.astype(np.float32)
-    return cv2.boxFilter(values, -1, (size, size), normalize=False, borderType=cv2.BORDER_CONSTANT)
-
-
-def _box_mean(values: np.ndarray, mask: np.ndarray, count: np.ndarray, size: int) -> np.ndarray:
-    """Mean of ``values`` ((H, W) or (H, W, C)) over the ``mask`` pixels in the ``size`` x ``size`` box.
-
-    ``count`` is ``_box_sum(mask, size)``; where the box holds no mask pixel, the mean is 0.
-    """
-    per_channel = (...,) + (None,) * (values.ndim - 2)
-    return _box_sum(values * mask[per_channel], size) / np.maximum(count, 1.0)[per_channel]
 
 
 def quantization_levels(dn: np.ndarray, min_levels: int = 16, max_levels: int = 1024) -> np.ndarray | None:
@@ -644,16 +519,9 @@ def build_ldi(
     inpainter = inpainter if inpainter is not None else ClassicalInpainter()
     dn, z_near = normalized_disparity(depth)
     # Sharp maps (exact depth, a renderer's) keep their edges: only soft ones are moved onto colour edges.
-    scale = depth_edge_scale(dn) if params.recover_edges or params.matte_edges else 1.0
-    soft_dn = dn
-    if params.recover_edges and scale > 1.0:
-        dn = recover_depth_edges(dn, image, scale=scale)
-    if params.matte_edges and scale > 1.0:
-        reach = params.edge_reach or max(2, round(0.015 * max(h, w)))
-        dn = matte_depth_edges(dn, image, reach, MATTE_MIN_STEP, max_residual=0.1 * params.weak)
-    if scale > 1.0:
-        # What the recovery left of each soft ramp (rubber, or slivers once cut) becomes one step.
-        dn = collapse_ramps(soft_dn, image, RAMP_MIN_STEP, int(np.ceil(6 * scale)) + 2, 0.5 * params.weak, dn)
+    dn = place_depth_edges(
+        dn, image, params.weak, params.edge_reach, recover=params.recover_edges, matte=params.matte_edges
+    )
     if params.median > 1:
         dn = remove_speckles(dn, params.weak, params.median)
     if params.edge_radius > 0:
@@ -686,7 +554,7 @@ def build_ldi(
     while len(layers) < n_max and (cut_r.any() or cut_d.any()):
         front = layers[-1]
         # Work on the bounding box of the front layer's samples: back layers cover a fraction of the photo.
-        (y0, y1), (x0, x1) = _extent(front.valid)
+        (y0, y1), (x0, x1) = mask_extent(front.valid)
         box = (slice(y0, y1), slice(x0, x1))
         sub = front.crop(box)
         syn, back_dn, back_color = _back_layer(
@@ -960,13 +828,6 @@ def _agrees_locally(
     return trusted
 
 
-def _extent(mask: np.ndarray) -> tuple[tuple[int, int], tuple[int, int]]:
-    """``((y0, y1), (x0, x1))``: the half-open bounding box of a non-empty mask."""
-    rows = np.flatnonzero(mask.any(axis=1))
-    cols = np.flatnonzero(mask.any(axis=0))
-    return (int(rows[0]), int(rows[-1]) + 1), (int(cols[0]), int(cols[-1]) + 1)
-
-
 @dataclass
 class _Layer:
     """One LDI layer under construction: normalised disparity (0 = empty), colour, alias and links."""
@@ -1131,10 +992,10 @@ def _fill_by_surface(
         known = near if near.any() else context
         if not hole.any():
             continue
-        (y0, y1), (x0, x1) = _extent(hole | known)
+        (y0, y1), (x0, x1) = mask_extent(hole | known)
         # The fill reads context near the hole only: within twice the band of
         # it lie the nearest context pixels and their mirror images.
-        (hy0, hy1), (hx0, hx1) = _extent(hole)
+        (hy0, hy1), (hx0, hx1) = mask_extent(hole)
         near_box = np.s_[
             max(y0, hy0 - 2 * band) : min(y1, hy1 + 2 * band), max(x0, hx0 - 2 * band) : min(x1, hx1 + 2 * band)
         ]

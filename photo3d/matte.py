@@ -27,10 +27,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["UNKNOWN", "SilhouetteMatte", "estimate_matte"]
+__all__ = ["MIN_SEPARATION", "UNKNOWN", "SilhouetteMatte", "estimate_matte"]
 
 UNKNOWN = 0.5
 """Trimap value of the pixels whose alpha is solved; known pixels are 0 (background) or 1 (foreground)."""
+
+MIN_SEPARATION = 40.0
+"""Least distance (RGB, 0-255, Euclidean) between the local foreground and background colours at which a matte's
+alpha is trusted; where they are closer, the compositing equation cannot tell them apart."""
 
 
 @dataclass

@@ -85,9 +85,15 @@ stays, and in a 3D photo a ramp is a rubber sheet, or sliver layers once cut.
 :func:`collapse_ramps` turns what is left of each ramp into one step: where
 the colours beyond its two ends differ, where the ramp's pixels best match
 them; elsewhere on the side snapping gave a pixel, or at the ramp's midpoint,
-and in doubt on the foreground's side. :func:`upsample_depth` runs it after
-the snap (measured in ``benchmarks/view_synthesis.py``: with a quarter-size
-map, +0.35 dB on Middlebury's silhouette band and +0.64 dB on ICL-NUIM's).
+and in doubt on the foreground's side.
+
+Ramps wider still (a network's edge tens of pixels wide and off the
+silhouette) are re-segmented by an alpha matte (:func:`matte_depth_edges`).
+:func:`place_depth_edges` runs the three steps on any soft map (sharp maps
+pass unchanged), and :func:`upsample_disparity` and :func:`upsample_depth`
+run it on a small map enlarged bilinearly: that way a small map's edges are
+placed exactly as a full-size soft map's, and the result reads as sharp, so
+:func:`photo3d.ldi.build_ldi` does not place them again.
 """
 
 from __future__ import annotations
@@ -99,8 +105,20 @@ import numpy as np
 
 from .depth import aspect_ratios_differ
 from .errors import Photo3DError
+from .inpaint import extrapolate_disparity, mask_extent, nearest_seed
+from .matte import MIN_SEPARATION, UNKNOWN, estimate_matte
 
-__all__ = ["collapse_ramps", "depth_edge_scale", "edge_aware_upsample", "recover_depth_edges", "upsample_depth"]
+__all__ = [
+    "MATTE_MIN_STEP",
+    "collapse_ramps",
+    "depth_edge_scale",
+    "edge_aware_upsample",
+    "matte_depth_edges",
+    "place_depth_edges",
+    "recover_depth_edges",
+    "upsample_depth",
+    "upsample_disparity",
+]
 
 _PURITY = 0.2  # a side sample lies within this fraction of the neighbourhood's spread from its max / min
 _TEXTURE_WEIGHT = 0.25  # weight of the sides' colour variance in the confidence's noise term
@@ -120,6 +138,16 @@ def _check_low(low: np.ndarray) -> np.ndarray:
             "low-resolution map has NaN or infinite values; fill them first (photo3d.depth.fill_invalid)"
         )
     return low
+
+
+def _check_guide(guide: np.ndarray) -> np.ndarray:
+    """``guide`` as a C-contiguous (H, W, 3) uint8 array; Photo3DError for another shape, dtype or an empty one."""
+    guide = np.ascontiguousarray(guide)  # OpenCV needs positive strides (an RGB view of BGR has negative ones)
+    if guide.ndim != 3 or guide.shape[2] != 3 or guide.dtype != np.uint8:
+        raise Photo3DError(f"guide must be an (H, W, 3) uint8 RGB photo, got shape {guide.shape} dtype {guide.dtype}")
+    if guide.shape[0] < 1 or guide.shape[1] < 1:
+        raise Photo3DError(f"guide has a zero dimension ({guide.shape[1]}x{guide.shape[0]})")
+    return guide
 
 
 def _check_aspect(h: int, w: int, height: int, width: int) -> None:
@@ -225,12 +253,8 @@ def edge_aware_upsample(
         _check_aspect(h, w, height, width)
         return _plain_resize(low, height, width)
 
-    guide = np.ascontiguousarray(guide)  # OpenCV needs positive strides (an RGB view of BGR has negative ones)
-    if guide.ndim != 3 or guide.shape[2] != 3 or guide.dtype != np.uint8:
-        raise Photo3DError(f"guide must be an (H, W, 3) uint8 RGB photo, got shape {guide.shape} dtype {guide.dtype}")
+    guide = _check_guide(guide)
     height, width = guide.shape[:2]
-    if height < 1 or width < 1:
-        raise Photo3DError(f"guide has a zero dimension ({width}x{height})")
     if shape is not None and (int(shape[0]), int(shape[1])) != (height, width):
         raise Photo3DError(f"shape {tuple(shape)} disagrees with the guide's (H, W) = {(height, width)}")
     _check_aspect(h, w, height, width)
@@ -349,13 +373,58 @@ class _Sides:
         )
 
 
+def upsample_disparity(low: np.ndarray, guide: np.ndarray) -> np.ndarray:
+    """Disparity upsampled to the photo's size, its depth edges on the photo's colour edges.
+
+    The map is enlarged bilinearly and its edges, soft ramps now, are placed
+    by :func:`place_depth_edges`, the edge recovery :func:`photo3d.ldi.build_ldi`
+    gives every soft map (in disparity normalised by its 99th percentile, as
+    :func:`photo3d.ldi.normalized_disparity` does), at the effective resolution
+    :func:`depth_edge_scale` measures (at least 2). An edge lands on the colour
+    edge within the ramp the enlargement leaves, about a pixel of the map wide;
+    an edge the map put farther off stays where the map has it. Snapping at the map's own
+    resolution alone (:func:`edge_aware_upsample`) gives a map that reads as
+    sharp, so the matte never runs on it; measured in
+    ``benchmarks/view_synthesis.py`` (depth mode ``lowres``, photo3d against
+    warp + Telea fed the same map), this order gains 0.1-1.2 dB on disoccluded
+    pixels of the real pairs and 0.2-0.7 dB on their silhouette band.
+
+    Args:
+        low: (h, w) real disparity (or any map whose edges are steps and whose
+            larger values are nearer), finite; the aspect ratio of the photo's
+            within 1 %.
+        guide: (H, W, 3) uint8 RGB photo.
+
+    Returns:
+        (H, W) float32 in the units of ``low``, within its range; a map not
+        smaller than the photo is resized plainly (area averaging to shrink).
+
+    Raises:
+        Photo3DError: As :func:`edge_aware_upsample` (bad shapes or values, aspect ratios that differ).
+
+    """
+    low = _check_low(low)
+    guide = _check_guide(guide)
+    (h, w), (height, width) = low.shape, guide.shape[:2]
+    _check_aspect(h, w, height, width)
+    bilinear = _plain_resize(low, height, width)
+    if height <= h or width <= w:
+        return bilinear
+    unit = float(np.percentile(low, 99.0))
+    if not unit > 0.0:
+        unit = max(float(np.abs(low).max()), 1e-30)
+    # Snapped at the effective resolution it measures (a 4x enlargement of a busy scene measures 3x, and snaps
+    # better there than at the factor: benchmarks/view_synthesis.py, lowres); the ramps it leaves are up to a
+    # pixel of the map wide, and collapsed as such.
+    dn = bilinear / unit
+    factor = max(height / h, width / w)
+    return unit * place_depth_edges(dn, guide, scale=max(2.0, depth_edge_scale(dn)), ramp_scale=factor)
+
+
 def upsample_depth(depth: np.ndarray, guide: np.ndarray) -> np.ndarray:
     """Planar depth upsampled to the photo's size along its colour edges.
 
-    The map is upsampled in disparity (``1 / depth``, where depth edges are
-    steps) with :func:`edge_aware_upsample`, guided by the photo; what is left
-    of each edge's ramp where colour cannot tell the sides apart then becomes
-    one step (:func:`collapse_ramps`, against the bilinear enlargement).
+    :func:`upsample_disparity` on ``1 / depth``, where depth edges are steps.
 
     Args:
         depth: (h, w) planar depth, finite and > 0, any units; the aspect ratio
@@ -369,28 +438,67 @@ def upsample_depth(depth: np.ndarray, guide: np.ndarray) -> np.ndarray:
         Photo3DError: As :func:`edge_aware_upsample` (bad shapes or values, aspect ratios that differ).
 
     """
-    low = (1.0 / np.asarray(depth, np.float32)).astype(np.float32)
-    disparity = edge_aware_upsample(low, guide)
-    (h, w), (height, width) = low.shape, disparity.shape
-    if height > h and width > w:
-        # What the snapping left of each ramp (where colour could not tell the sides apart) becomes a step, in
-        # disparity normalised as photo3d.ldi.normalized_disparity does (about 1 on the nearest surfaces).
-        unit = float(np.percentile(low, 99.0))
-        soft = _plain_resize(low, height, width) / unit
-        factor = max(height / h, width / w)
-        disparity = unit * collapse_ramps(
-            soft, guide, RAMP_MIN_STEP, int(np.ceil(6 * factor)) + 2, RAMP_TAIL_JUMP, disparity / unit
-        )
+    disparity = upsample_disparity((1.0 / np.asarray(depth, np.float32)).astype(np.float32), guide)
     return (1.0 / np.maximum(disparity, 1e-12)).astype(np.float32)
 
 
-RAMP_MIN_STEP = 0.1
-"""Least step of normalised disparity (about 1 on the nearest surfaces) whose ramp :func:`upsample_depth` and
-:func:`photo3d.ldi.build_ldi` turn into a step: a surface at least 10 % of the nearest one's disparity behind."""
+def place_depth_edges(
+    dn: np.ndarray,
+    image: np.ndarray,
+    weak: float = 0.01,
+    reach: int = 0,
+    recover: bool = True,
+    matte: bool = True,
+    scale: float | None = None,
+    ramp_scale: float | None = None,
+) -> np.ndarray:
+    """Puts the depth edges of a soft map on the photo's colour edges; a sharp map is left as it is.
 
-RAMP_TAIL_JUMP = 0.005
-"""Smallest jump of normalised disparity that :func:`upsample_depth` counts as part of a ramp (half of
-:class:`photo3d.ldi.LDIParams`' ``weak``)."""
+    The map's effective resolution (:func:`depth_edge_scale`) tells a soft map
+    from a sharp one. A soft map's edges are snapped onto colour edges at that
+    resolution (:func:`recover_depth_edges`), the ramps of steps of at least
+    :data:`MATTE_MIN_STEP` are then re-segmented by an alpha matte
+    (:func:`matte_depth_edges`), and what is left of each ramp becomes one step
+    (:func:`collapse_ramps`, against the map as given).
+
+    Args:
+        dn: (H, W) float32 normalised disparity, about 1 on the nearest surfaces
+            (see :func:`photo3d.ldi.normalized_disparity`), finite.
+        image: (H, W, 3) uint8 RGB photo.
+        weak: Smallest disparity jump (dn units) that counts as an edge
+            (:class:`photo3d.ldi.LDIParams` ``weak``): ramps are followed down to half of it,
+            and the plateau planes that moved pixels continue fit within a tenth of it.
+        reach: Half-width in pixels of the matte's unknown band (0: 1.5 % of the longer side, at least 2).
+        recover: Snap the edges at the effective resolution.
+        matte: Re-segment the ramps by matting.
+        scale: The map's effective downsampling factor, None to measure it (:func:`depth_edge_scale`);
+            1 leaves the map as it is.
+        ramp_scale: The width, in pixels, of the widest ramp :func:`collapse_ramps` follows is
+            ``6 ramp_scale + 2`` (None: ``scale``).
+
+    Returns:
+        (H, W) float32, a new array; the input's values where nothing moved, every value within its range.
+
+    """
+    h, w = dn.shape
+    if not (recover or matte):
+        scale = 1.0
+    elif scale is None:
+        scale = depth_edge_scale(dn)
+    if scale <= 1.0:
+        return dn.copy()
+    placed = recover_depth_edges(dn, image, scale=scale) if recover else dn
+    if matte:
+        reach = reach or max(2, round(0.015 * max(h, w)))
+        placed = matte_depth_edges(placed, image, reach, MATTE_MIN_STEP, max_residual=0.1 * weak)
+    # What the recovery left of each soft ramp (rubber, or slivers once cut) becomes one step.
+    max_run = int(np.ceil(6 * (ramp_scale or scale))) + 2
+    return collapse_ramps(dn, image, RAMP_MIN_STEP, max_run, 0.5 * weak, placed)
+
+
+RAMP_MIN_STEP = 0.1
+"""Least step of normalised disparity (about 1 on the nearest surfaces) whose ramp :func:`place_depth_edges` turns
+into a step: a surface at least 10 % of the nearest one's disparity behind."""
 
 RAMP_TAIL = 0.125
 """Smallest jump, as a fraction of a ramp's steepest one, that :func:`collapse_ramps` counts as part of the ramp
@@ -738,3 +846,156 @@ def recover_depth_edges(
     bilinear = _plain_resize(low, h, w)
     changed = np.abs(snapped - bilinear) > 1e-6 * max(float(values.max()) - float(values.min()), 1e-30)
     return np.where(changed, snapped, values).astype(np.float32)
+
+
+MATTE_MIN_STEP = 0.3
+"""Least disparity step (normalised, ``z_near / z`` units) whose ramp :func:`place_depth_edges` re-segments by matting:
+a silhouette against a background at least 1.4 times farther. Smaller steps in cluttered scenes are where colour
+misleads the matte most (measured on Middlebury and ICL-NUIM, ``benchmarks/view_synthesis.py``)."""
+
+
+def matte_depth_edges(
+    dn: np.ndarray, image: np.ndarray, reach: int, min_step: float, work_side: int = 512, max_residual: float = 0.001
+) -> np.ndarray:
+    """Moves the ramps of soft depth edges onto the colour edge with an alpha matte.
+
+    A monocular network's depth edge is often a ramp tens of pixels wide and
+    off the silhouette; cut where the disparity jumps, it leaves a rim of
+    foreground colour on the background, which the back layer's fill then
+    spreads. Here, at a resolution whose longer side is
+    about ``work_side`` (the map's edges are no finer), every place where the
+    disparity spans more than ``min_step`` within ``reach`` pixels is split by
+    value: pixels within 20 % of the local maximum are the near side's
+    plateau, within 20 % of the minimum the far side's, and the pixels within
+    ``reach`` of where the disparity ramps (a quarter of the local span within
+    two pixels, but no single link there carrying half of it: sharp steps are
+    left as they are) form the unknown band between them, a trimap whose
+    unknown region spans the whole uncertain edge, as in the soft layering
+    of Jampani et al. (SLIDE, ICCV 2021). Where both plateaus are within reach,
+    closed-form matting (:func:`photo3d.matte.estimate_matte`) decides each
+    band pixel's side from colour alone; where the two sides' mean colours
+    (over a box three times ``reach`` around the pixel) are at least
+    :data:`MIN_SEPARATION` apart, the pixel takes its side's disparity: the
+    plane fitted to that side's plateau around its nearest plateau pixel
+    (:func:`photo3d.inpaint.extrapolate_disparity`; that pixel's level where the
+    plateau is not planar), so the moved pixels continue the surface beside
+    them; enlarged, that level is offset by the difference between the
+    full-size map and the level at the nearest unmoved plateau pixel, so the
+    moved pixels meet the full-size surface without a seam (the reduction
+    averages the ramp into the plateau pixels beside it; a seam above the
+    LDI's ``weak`` threshold would be cut). The matte's alpha, enlarged bilinearly, decides the side
+    of each full-size pixel, so the depth edge lands where it crosses one
+    half. Elsewhere (colours alike, no plateau on one side, an unsolvable
+    matte, a slanted plane, which has no plateau pixels at all, and the last
+    ``H mod f`` rows and ``W mod f`` columns, f the reduction factor) the map
+    is left exactly as it is.
+
+    Args:
+        dn: (H, W) float32 normalised disparity (see :func:`photo3d.ldi.normalized_disparity`).
+        image: (H, W, 3) uint8 RGB photo.
+        reach: Half-width in pixels (of the full-size map) of the neighbourhood that finds edges
+            and of the unknown band around them, >= 1.
+        min_step: Least disparity span (dn units) of an edge that is moved.
+        work_side: Longer side, in pixels, of the resolution at which the matte is solved.
+        max_residual: Largest RMS residual (dn units) of a plateau's plane fit that is continued.
+
+    Returns:
+        (H, W) float32 disparity, a new array; moved pixels hold their side's plateau surface continued,
+        clamped to the input's range.
+
+    """
+    h, w = dn.shape
+    f = max(1, round(max(h, w) / work_side))
+    hs, ws = h // f, w // f
+    r = max(2, round(reach / f))
+    small = cv2.resize(dn[: hs * f, : ws * f], (ws, hs), interpolation=cv2.INTER_AREA)
+    photo = cv2.resize(image[: hs * f, : ws * f], (ws, hs), interpolation=cv2.INTER_AREA)
+    window = np.ones((2 * r + 1,) * 2, np.uint8)
+    top, bottom = cv2.dilate(small, window), cv2.erode(small, window)
+    span = top - bottom
+    edge = span > min_step
+    near = edge & (small >= top - 0.2 * span)
+    far = edge & (small <= bottom + 0.2 * span)
+    both = edge & (_box_sum(near, 2 * r + 1) > 0.5) & (_box_sum(far, 2 * r + 1) > 0.5)
+    fives = np.ones((5, 5), np.uint8)
+    changing = both & (cv2.dilate(small, fives) - cv2.erode(small, fives) >= 0.25 * span)
+    # A ramp, not a step: no single link within 2 px carries half the span.
+    jump = np.zeros_like(small)
+    across, down = np.abs(np.diff(small, axis=1)), np.abs(np.diff(small, axis=0))
+    for ends, links in ((jump[:, 1:], across), (jump[:, :-1], across), (jump[1:], down), (jump[:-1], down)):
+        np.maximum(ends, links, out=ends)
+    changing &= cv2.dilate(jump, fives) < 0.5 * span
+    if not changing.any():
+        return dn.copy()
+    unknown = both & cv2.dilate(changing.astype(np.uint8), window).astype(bool)
+    near, far = near & ~unknown, far & ~unknown
+    # Every other pixel is known by its side of the nearest edge's mid-level (it only matters next to the band).
+    _, index, ys, xs = nearest_seed(changing)
+    mid = (0.5 * (top + bottom))[ys, xs][index]
+    trimap = (small >= mid).astype(np.float32)
+    trimap[near], trimap[far], trimap[unknown] = 1.0, 0.0, UNKNOWN
+    alpha = estimate_matte(photo, trimap, max_iterations=100, colors=False).alpha
+    size = 2 * (3 * r) + 1  # the sides' means reach past the band
+    n_near, n_far = _box_sum(near, size), _box_sum(far, size)
+    colour = photo.astype(np.float32)
+    separation = np.linalg.norm(_box_mean(colour, near, n_near, size) - _box_mean(colour, far, n_far, size), axis=-1)
+    decided = unknown & np.isfinite(alpha) & (separation >= MIN_SEPARATION) & (n_near > 0.5) & (n_far > 0.5)
+    if not decided.any():
+        return dn.copy()
+    # Back to full size: the side from the bilinear alpha, the value from that side's plateau.
+    full = (ws * f, hs * f)
+    alpha = cv2.resize(np.where(decided, alpha, 0.5).astype(np.float32), full, interpolation=cv2.INTER_LINEAR)
+    decided = cv2.resize(decided.astype(np.uint8), full, interpolation=cv2.INTER_NEAREST).astype(bool)
+    out = dn.copy()
+    view = out[: hs * f, : ws * f]
+    lo, hi = float(dn.min()), float(dn.max())
+    for plateau, to_side in ((near, decided & (alpha >= 0.5)), (far, decided & (alpha < 0.5))):
+        # The plateau's surface continued from its nearest pixel: a mean over the plateau would reach up
+        # a slanted floor and leave a trough (a false cut) beside the edge.
+        _, index, py, px = nearest_seed(plateau)
+        level = extrapolate_disparity(small, plateau, index, py, px, max_residual=max_residual)
+        level = cv2.resize(np.clip(level, lo, hi), full, interpolation=cv2.INTER_LINEAR)
+        if f > 1 and to_side.any():
+            _join_full_size_surface(view, level, to_side, plateau, f, 0.25 * min_step)
+        view[to_side] = level[to_side]
+    return out
+
+
+def _join_full_size_surface(
+    dn: np.ndarray, level: np.ndarray, moved: np.ndarray, plateau: np.ndarray, f: int, max_offset: float
+) -> None:
+    """Offsets ``level`` on the ``moved`` pixels so that they meet the unmoved full-size surface without a step.
+
+    ``level`` (H, W) is a side's surface continued at the work resolution (``f`` times coarser) and enlarged;
+    where the moved pixels meet that side's unmoved plateau pixels (``plateau`` at the work resolution), it
+    misses the full-size values ``dn`` by the detail the reduction averaged away, often more than a cut's
+    weak threshold: a false seam inside the surface. Each moved pixel takes the offset ``dn - level`` of its
+    nearest unmoved plateau pixel (at most ``max_offset``). In place on ``level``.
+    """
+    (y0, y1), (x0, x1) = mask_extent(moved)
+    margin = 4 * f
+    box = np.s_[max(0, y0 - margin) : y1 + margin, max(0, x0 - margin) : x1 + margin]
+    full = (dn.shape[1], dn.shape[0])
+    seeds = cv2.resize(plateau.view(np.uint8), full, interpolation=cv2.INTER_NEAREST)[box].astype(bool)
+    seeds &= ~moved[box]
+    if not seeds.any():
+        return
+    _, index, sy, sx = nearest_seed(seeds)
+    offset = np.clip(dn[box][sy, sx] - level[box][sy, sx], -max_offset, max_offset)
+    where = moved[box]
+    level[box][where] += offset[index[where]]
+
+
+def _box_sum(values: np.ndarray, size: int) -> np.ndarray:
+    """Sum of ``values`` ((H, W) or (H, W, C); bool counts) over the ``size`` x ``size`` box around every pixel."""
+    values = values.astype(np.float32)
+    return cv2.boxFilter(values, -1, (size, size), normalize=False, borderType=cv2.BORDER_CONSTANT)
+
+
+def _box_mean(values: np.ndarray, mask: np.ndarray, count: np.ndarray, size: int) -> np.ndarray:
+    """Mean of ``values`` ((H, W) or (H, W, C)) over the ``mask`` pixels in the ``size`` x ``size`` box.
+
+    ``count`` is ``_box_sum(mask, size)``; where the box holds no mask pixel, the mean is 0.
+    """
+    per_channel = (...,) + (None,) * (values.ndim - 2)
+    return _box_sum(values * mask[per_channel], size) / np.maximum(count, 1.0)[per_channel]
