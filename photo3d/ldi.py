@@ -34,7 +34,10 @@ vectorised form:
    of their nearest background edge pixel (the *seed*); ``band_px`` comes from
    the largest parallax the trajectory opens at any cut (:func:`band_for_cameras`).
 5. **Context region.** Background pixels within ``2 band_px`` of a cut that are
-   not in front of their seed (mixed pixels are foreground by then). Only they
+   not in front of their seed (mixed pixels are foreground by then) and are
+   connected, through such pixels, to the far side of a step steeper than
+   ``strong``: a patch behind weak cuts only (a seam that hysteresis linked to a
+   silhouette) is most often the foreground's own surface. Only they
    feed the back layer: its disparity is the background plane continued from
    the seed, its colour is inpainted from the context at that surface's depth
    (:mod:`photo3d.inpaint`).
@@ -944,6 +947,15 @@ def _back_layer(
     synthesis = in_front & (dist <= band)
     context = valid & ~in_front & (dist <= 2 * band) & ~bg_seed
     context &= ~cv2.dilate(synthesis.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    # Context is background reached from a step: a patch of it that no cut steeper than ``strong`` borders
+    # lies behind weak cuts only (a seam of 0.01 that hysteresis linked to a silhouette), most often the
+    # foreground's own surface, and would copy the foreground into the fill.
+    steep_r = cut_r & (np.abs(np.diff(dn, axis=1)) > params.strong)
+    steep_d = cut_d & (np.abs(np.diff(dn, axis=0)) > params.strong)
+    steep_bg, _ = _cut_sides(dn, steep_r, steep_d)
+    if steep_bg.any():
+        beside = cv2.dilate(steep_bg.view(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+        context = _connected_to(context, context & beside)
     # Behind the visible surface by at least the bridging tolerance, in front of infinity.
     back_dn = np.clip(back_dn, 0.25 * seed_dn, dn - params.weak)
     color = _fill_by_surface(image, dn, seed_dn, context, synthesis, params, inpainter, band)

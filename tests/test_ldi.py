@@ -88,6 +88,26 @@ def test_back_layer_colour_comes_from_background_only(half_res_band):
     assert ldi.color[1][own][:, 1:].min() >= 40
 
 
+def test_context_behind_weak_cuts_only_is_no_background():
+    """Half the square (red) stands 0.011 in front of the other (blue), a weak step that hysteresis links to
+    the square's outline and so is cut; the red half's disparity dips by 0.0015 here and there. Those red
+    pixels are not 'in front' of the blue half's plane by more than weak, yet no steep step borders them:
+    they are the red half's own surface, no context, so no red in the fill behind the red half (before: 165)."""
+    image, depth, k = step_scene(fg_color=(255, 0, 0))
+    image[30:70, 40:65] = (0, 0, 255)
+    depth[30:70, 40:65] = Z_FG / (1.0 - 0.011)
+    dips = np.zeros(depth.shape, bool)
+    dips[30:70, 68:90] = np.random.default_rng(1).random((40, 22)) < 0.3
+    depth[dips] = Z_FG / (1.0 - 0.0015)
+    ldi = build_ldi(image, depth, k, params=LDIParams(band_px=10, median=1, soft_edges=False))
+    cut_r, _ = ldi.cuts
+    assert cut_r[30:70, 64].sum() > 20  # the weak step is cut
+    own = ldi.synthesis & (ldi.alias[1] < 0) & (ldi.depth[1] > 0)  # layer 1's own samples, no seam copies
+    behind_red = own[:, 65:90]
+    assert behind_red.sum() > 100
+    assert ldi.color[1][:, 65:90][behind_red][:, 0].max() == 0
+
+
 def test_no_face_spans_a_step_and_back_faces_join_the_background():
     image, depth, k = step_scene()
     mesh = mesh_from_ldi(build_ldi(image, depth, k, params=LDIParams(band_px=8)))
