@@ -1,4 +1,4 @@
-"""Time depth estimation: the network, the edge-aware upsampling and the depth cache.
+"""Time depth estimation: the network, the upsampling with edge placement and the depth cache.
 
 Builds the Depth Anything V2 Small architecture with random weights (the same cost
 as the trained model; no download) unless --model names a real one, then estimates
@@ -41,7 +41,7 @@ def main() -> int:
 
     from photo3d.estimate import DepthCache, DepthEstimator
     from photo3d.testing import save_random_model
-    from photo3d.upsample import edge_aware_upsample
+    from photo3d.upsample import upsample_disparity
 
     with tempfile.TemporaryDirectory() as tmp:
         model = args.model or str(save_random_model(Path(tmp) / "dav2-small", "depth-anything-v2-small"))
@@ -66,7 +66,7 @@ def main() -> int:
             net = (max(1, w * 518 // min(w, h)), max(1, h * 518 // min(w, h)))  # the scene's disparity at 518 px
             low = cv2.resize((1.0 / scene.depth).astype(np.float32), net, interpolation=cv2.INTER_AREA)
             t = time.perf_counter()
-            edge_aware_upsample(low, image)
+            upsample_disparity(low, image)
             upsample_s = time.perf_counter() - t
             cache = DepthCache(Path(tmp) / "cache")
             cache.predict(estimator, image)
@@ -87,7 +87,7 @@ def main() -> int:
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"model: {name}; device {estimator.device}; torch threads {torch.get_num_threads()}; load {load_s:.2f} s")
     print(
-        "| photo | network (preprocess + forward + post-process) | predict total (+ edge-aware upsample) "
+        "| photo | network (preprocess + forward + post-process) | predict total (+ upsampling) "
         "| CPU time of predict | upsample alone (sample disparity, 518 px short side) | cache hit |"
     )
     print("|---|---|---|---|---|---|")
