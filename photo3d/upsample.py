@@ -480,6 +480,10 @@ def place_depth_edges(
     Returns:
         (H, W) float32, a new array; the input's values where nothing moved, every value within its range.
 
+    Raises:
+        Photo3DError: For a soft map with ``recover``, as :func:`recover_depth_edges` (a photo of another
+            size or dtype, values that are not finite).
+
     """
     h, w = dn.shape
     if not (recover or matte):

@@ -433,6 +433,18 @@ def test_a_wide_ramp_off_the_colour_edge_becomes_a_step_on_it():
     assert np.minimum(np.abs(out[moved] - near), np.abs(out[moved] - far)).max() < 0.02 * (near - far)
 
 
+def seam_steps(values: np.ndarray, moved: np.ndarray, side: np.ndarray) -> list[np.ndarray]:
+    """Across and down: the steps |values| between 4-neighbours of ``side`` of which one is ``moved``."""
+    steps = []
+    for a, b in (
+        ((slice(None), slice(None, -1)), (slice(None), slice(1, None))),
+        ((slice(None, -1),), (slice(1, None),)),
+    ):
+        meet = side[a] & side[b] & (moved[a] != moved[b])
+        steps.append(np.abs(values[a] - values[b])[meet])
+    return steps
+
+
 def test_moved_pixels_continue_a_slanted_floor_beside_the_edge():
     """The disc's ramp over a floor that recedes upwards: moved floor pixels take the floor's plane, not the
     mean of a large box around them (which reaches up the slope and leaves a trough, a false cut, beside the edge)."""
@@ -448,13 +460,9 @@ def test_moved_pixels_continue_a_slanted_floor_beside_the_edge():
     assert np.abs(out - floor)[moved & on_floor].mean() < 0.01
     # No cut opens where the moved pixels meet the unmoved floor: every step there is below the LDI's
     # bridging tolerance (measured at most 0.006; the box mean left 270 of 370 such steps above it, up to 0.16).
-    for a, b in (
-        ((slice(None), slice(None, -1)), (slice(None), slice(1, None))),
-        ((slice(None, -1),), (slice(1, None),)),
-    ):
-        meet = on_floor[a] & on_floor[b] & (moved[a] != moved[b])
-        assert meet.sum() > 100
-        assert np.abs(out[a] - out[b])[meet].max() < LDIParams().weak
+    for steps in seam_steps(out, moved, on_floor):
+        assert steps.size > 100
+        assert steps.max() < LDIParams().weak
 
 
 def test_moved_pixels_meet_the_full_size_surface_without_a_step():
@@ -471,13 +479,9 @@ def test_moved_pixels_meet_the_full_size_surface_without_a_step():
     out = matte_depth_edges(dn, image, reach=24, min_step=0.3)
     moved, floor = out != dn, out < 0.35
     assert (moved & floor).sum() > 10000
-    for a, b in (
-        ((slice(None), slice(None, -1)), (slice(None), slice(1, None))),
-        ((slice(None, -1),), (slice(1, None),)),
-    ):
-        meet = floor[a] & floor[b] & (moved[a] != moved[b])
-        assert meet.sum() > 500
-        assert np.abs(out[a] - out[b])[meet].max() < LDIParams().weak
+    for steps in seam_steps(out, moved, floor):
+        assert steps.size > 500
+        assert steps.max() < LDIParams().weak
 
 
 def test_matting_depth_edges_leaves_planes_and_steps_on_the_colour_edge_alone():
