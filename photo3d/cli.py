@@ -392,6 +392,7 @@ def _run_render(image, depth_settings, fov, focal_px, settings, out, ply) -> Non
     from dataclasses import replace
 
     from .inpaint import make_inpainter
+    from .matte import preload_solver
     from .outputs import check_writable
     from .pipeline import load_scene, render_photo
     from .progress import frame_progress
@@ -409,6 +410,8 @@ def _run_render(image, depth_settings, fov, focal_px, settings, out, ply) -> Non
     settings.num_frames()
     settings.motion(None)
     settings = replace(settings, inpainter=make_inpainter(settings.inpainter, settings.device))
+    if settings.ldi.soft_edges:
+        preload_solver()  # the matting library loads while the photo and its depth do
     scene = load_scene(image, depth_settings, fov, focal_px)
     with frame_progress(disable=_state["quiet"]) as progress:
         report = render_photo(

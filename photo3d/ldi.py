@@ -58,7 +58,7 @@ import numpy as np
 from .camera import Intrinsics, Pose, pixel_rays
 from .errors import Photo3DError
 from .inpaint import ClassicalInpainter, Inpainter, extrapolate_disparity, mask_extent, nearest_seed
-from .matte import MIN_SEPARATION, UNKNOWN, estimate_matte
+from .matte import MIN_SEPARATION, UNKNOWN, estimate_matte, preload_solver
 from .upsample import place_depth_edges
 
 __all__ = [
@@ -167,6 +167,8 @@ class LDIParams:
             :data:`photo3d.upsample.MATTE_MIN_STEP`); sharp maps
             (:func:`photo3d.upsample.depth_edge_scale` 1) are left as they are.
         edge_reach: Half-width in pixels of that matte's unknown band (0: 1.5 % of the longer image side).
+        align_edges: Translate a sharp depth map registered a few pixels off the photo back onto its
+            colour edges (:func:`photo3d.upsample.depth_edge_offset`).
         soft_edges: Alpha-matte the pixels around layer-0 cuts (soft layering, see the module notes).
         matte_radius: Half-width in pixels of the matte's unknown band around each cut
             (0: 0.5 % of the longer image side, at least 2).
@@ -187,6 +189,7 @@ class LDIParams:
     recover_edges: bool = True
     matte_edges: bool = True
     edge_reach: int = 0
+    align_edges: bool = True
     soft_edges: bool = True
     matte_radius: int = 0
 
@@ -520,10 +523,19 @@ def build_ldi(
     if not np.all(np.isfinite(depth)) or depth.min() <= 0:
         raise Photo3DError("depth must be finite and positive everywhere (fill invalid pixels first)")
     inpainter = inpainter if inpainter is not None else ClassicalInpainter()
+    if params.soft_edges:
+        preload_solver()  # hidden behind the work before the matte
     dn, z_near = normalized_disparity(depth)
-    # Sharp maps (exact depth, a renderer's) keep their edges: only soft ones are moved onto colour edges.
+    # Sharp maps (exact depth, a renderer's) keep their edges, translated back if registered off the photo;
+    # only soft ones are moved onto colour edges.
     dn = place_depth_edges(
-        dn, image, params.weak, params.edge_reach, recover=params.recover_edges, matte=params.matte_edges
+        dn,
+        image,
+        params.weak,
+        params.edge_reach,
+        recover=params.recover_edges,
+        matte=params.matte_edges,
+        align=params.align_edges,
     )
     if params.median > 1:
         dn = remove_speckles(dn, params.weak, params.median)
@@ -734,8 +746,8 @@ def _soft_silhouettes(
     # one is kept and the other solved from the compositing equation, so the source view is the photo.
     a = alpha[ys, xs, None].astype(np.float32) / 255.0
     photo = image[ys, xs].astype(np.float32)
-    fg = np.rint(matte.foreground[ys, xs])
-    bg = np.rint(matte.background[ys, xs])
+    fg = matte.foreground[ys, xs].astype(np.float32)
+    bg = matte.background[ys, xs].astype(np.float32)
     mostly_fg = a >= 0.5
     fg = np.where(mostly_fg, (photo - (1.0 - a) * bg) / np.maximum(a, 1e-3), fg)
     bg = np.where(mostly_fg, bg, (photo - a * fg) / np.maximum(1.0 - a, 1e-3))

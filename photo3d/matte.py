@@ -22,12 +22,15 @@ ICPR 2020), run on tiles that hold unknown pixels only.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import io
+import sys
+import threading
 from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["MIN_SEPARATION", "UNKNOWN", "SilhouetteMatte", "estimate_matte"]
+__all__ = ["MIN_SEPARATION", "UNKNOWN", "SilhouetteMatte", "estimate_matte", "preload_solver"]
 
 UNKNOWN = 0.5
 """Trimap value of the pixels whose alpha is solved; known pixels are 0 (background) or 1 (foreground)."""
@@ -37,6 +40,29 @@ MIN_SEPARATION = 40.0
 alpha is trusted; where they are closer, the compositing equation cannot tell them apart."""
 
 
+_preloading: threading.Thread | None = None
+
+
+def preload_solver() -> None:
+    """Starts importing pymatting on a background thread, so that work done meanwhile hides its cost.
+
+    The import takes 0.5-0.7 s (numba loads about 30 compiled kernels of pymatting's solvers),
+    as much as the whole matte of a 1 MP photo. :func:`estimate_matte` imports pymatting as
+    usual; if the background import is still running, Python's import lock makes it wait for
+    it. Does nothing once pymatting is imported or its import has started. An import error
+    is left for :func:`estimate_matte` to raise.
+    """
+    global _preloading
+    if _preloading is None and "pymatting" not in sys.modules:
+        _preloading = threading.Thread(target=_import_quietly, args=("pymatting",), name="photo3d-preload")
+        _preloading.start()
+
+
+def _import_quietly(name: str) -> None:
+    with contextlib.suppress(ImportError):
+        importlib.import_module(name)
+
+
 @dataclass
 class SilhouetteMatte:
     """An alpha matte around depth discontinuities.
@@ -44,11 +70,12 @@ class SilhouetteMatte:
     Attributes:
         alpha: (H, W) float32 foreground opacity in [0, 1]: solved on ``unknown``
             (NaN where it could not be), the trimap's 0 or 1 elsewhere.
-        foreground: (H, W, 3) float32 sRGB 0-255, the foreground colour without
+        foreground: (H, W, 3) uint8 sRGB, the foreground colour without
             background mixed in (decontaminated) on ``unknown``; the photo elsewhere.
-        background: (H, W, 3) float32 sRGB 0-255, the background colour behind
+        background: (H, W, 3) uint8 sRGB, the background colour behind
             ``unknown`` pixels; the photo elsewhere. On ``unknown``,
-            ``alpha * foreground + (1 - alpha) * background`` is about the photo.
+            ``alpha * foreground + (1 - alpha) * background`` is about the photo
+            (the colours are rounded to integers).
         unknown: (H, W) bool, the trimap's unknown region.
 
     """
@@ -97,8 +124,7 @@ def estimate_matte(
         raise ValueError(f"tile must be at least 16 pixels, got {tile}")
     unknown = trimap == UNKNOWN
     alpha = trimap.astype(np.float32)
-    foreground = image.astype(np.float32)
-    background = foreground.copy()
+    foreground, background = image.copy(), image.copy()
     rows, cols = -(-h // tile), -(-w // tile)
     padded = np.zeros((rows * tile, cols * tile), bool)
     padded[:h, :w] = unknown
@@ -118,7 +144,7 @@ def estimate_matte(
             # pymatting prints a "PERFORMANCE WARNING" to stdout whenever its incomplete Cholesky
             # preconditioner needs a larger diagonal shift (flat colour); stdout belongs to the user.
             with np.errstate(divide="ignore", invalid="ignore"), contextlib.redirect_stdout(io.StringIO()):
-                a = estimate_alpha_cf(rgb, crop, cg_kwargs={"maxiter": max_iterations})
+                a = estimate_alpha_cf(rgb, crop, preconditioner=_preconditioner, cg_kwargs={"maxiter": max_iterations})
         except ValueError:  # pymatting's conjugate gradient did not converge
             a = None
         if a is None or not np.isfinite(a).all():
@@ -128,9 +154,20 @@ def estimate_matte(
         if not colors:
             continue
         f, b = estimate_foreground_ml(rgb, a, return_background=True)
-        foreground[y0:y1, x0:x1][solved] = np.clip(255.0 * f[inner][solved], 0.0, 255.0)
-        background[y0:y1, x0:x1][solved] = np.clip(255.0 * b[inner][solved], 0.0, 255.0)
+        foreground[y0:y1, x0:x1][solved] = np.clip(np.rint(255.0 * f[inner][solved]), 0, 255)
+        background[y0:y1, x0:x1][solved] = np.clip(np.rint(255.0 * b[inner][solved]), 0, 255)
     return SilhouetteMatte(alpha=alpha, foreground=foreground, background=background, unknown=unknown)
+
+
+def _preconditioner(matrix):
+    """The incomplete Cholesky preconditioner of pymatting, discarding entries below 0.01 (its default: 1e-4).
+
+    The sparser factor is faster to compute and apply; conjugate gradient takes a few more iterations and
+    converges to the same alpha (within 1e-4 on the real photos' trimaps) in 28-35 % less time at 12 MP.
+    """
+    from pymatting import ichol
+
+    return ichol(matrix, discard_threshold=1e-2)
 
 
 def _context_box(trimap: np.ndarray, y0: int, y1: int, x0: int, x1: int, tile: int) -> tuple[slice, slice] | None:

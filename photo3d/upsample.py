@@ -89,8 +89,12 @@ and in doubt on the foreground's side.
 
 Ramps wider still (a network's edge tens of pixels wide and off the
 silhouette) are re-segmented by an alpha matte (:func:`matte_depth_edges`).
-:func:`place_depth_edges` runs the three steps on any soft map (sharp maps
-pass unchanged), and :func:`upsample_disparity` and :func:`upsample_depth`
+A sharp map registered a few pixels off its photo (a depth sensor beside
+the camera, a renderer's or a tool's map saved with another crop) has every
+edge off by the same translation, which is found and undone
+(:func:`depth_edge_offset`, :func:`align_depth_edges`).
+:func:`place_depth_edges` runs these steps on any map (a sharp map registered
+to its photo passes unchanged), and :func:`upsample_disparity` and :func:`upsample_depth`
 run it on a small map enlarged bilinearly: that way a small map's edges are
 placed exactly as a full-size soft map's, and the result reads as sharp, so
 :func:`photo3d.ldi.build_ldi` does not place them again.
@@ -98,6 +102,7 @@ placed exactly as a full-size soft map's, and the result reads as sharp, so
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import cv2
@@ -106,11 +111,13 @@ import numpy as np
 from .depth import aspect_ratios_differ
 from .errors import Photo3DError
 from .inpaint import extrapolate_disparity, mask_extent, nearest_seed
-from .matte import MIN_SEPARATION, UNKNOWN, estimate_matte
+from .matte import MIN_SEPARATION, UNKNOWN, estimate_matte, preload_solver
 
 __all__ = [
     "MATTE_MIN_STEP",
+    "align_depth_edges",
     "collapse_ramps",
+    "depth_edge_offset",
     "depth_edge_scale",
     "edge_aware_upsample",
     "matte_depth_edges",
@@ -119,6 +126,8 @@ __all__ = [
     "upsample_depth",
     "upsample_disparity",
 ]
+
+log = logging.getLogger(__name__)
 
 _PURITY = 0.2  # a side sample lies within this fraction of the neighbourhood's spread from its max / min
 _TEXTURE_WEIGHT = 0.25  # weight of the sides' colour variance in the confidence's noise term
@@ -452,15 +461,23 @@ def place_depth_edges(
     matte: bool = True,
     scale: float | None = None,
     ramp_scale: float | None = None,
+    align: bool = True,
 ) -> np.ndarray:
-    """Puts the depth edges of a soft map on the photo's colour edges; a sharp map is left as it is.
+    """Puts the depth edges of a map on the photo's colour edges; a sharp, registered map is left as it is.
 
     The map's effective resolution (:func:`depth_edge_scale`) tells a soft map
-    from a sharp one. A soft map's edges are snapped onto colour edges at that
-    resolution (:func:`recover_depth_edges`), the ramps of steps of at least
-    :data:`MATTE_MIN_STEP` are then re-segmented by an alpha matte
+    from a sharp one. A sharp map registered off its photo by a translation of
+    whole pixels (:func:`depth_edge_offset`) is translated back; other sharp
+    maps are returned as they are. A soft map's edges are snapped onto colour
+    edges at that resolution (:func:`recover_depth_edges`), the ramps of steps
+    of at least :data:`MATTE_MIN_STEP` are then re-segmented by an alpha matte
     (:func:`matte_depth_edges`), and what is left of each ramp becomes one step
-    (:func:`collapse_ramps`, against the map as given).
+    (:func:`collapse_ramps`, against the map as given). A soft map is not
+    translated: those steps place its edges locally, further out than a
+    translation would be looked for, and on the soft maps of the photos in
+    ``benchmarks/contact_sheet.py`` the offsets found (+5, -7 px on the moon's
+    enlarged MiDaS map, +1, +4 px on the pug's) did not make the rendered
+    silhouettes cleaner.
 
     Args:
         dn: (H, W) float32 normalised disparity, about 1 on the nearest surfaces
@@ -476,13 +493,16 @@ def place_depth_edges(
             1 leaves the map as it is.
         ramp_scale: The width, in pixels, of the widest ramp :func:`collapse_ramps` follows is
             ``6 ramp_scale + 2`` (None: ``scale``).
+        align: Find and undo a translation between a sharp map and the photo.
 
     Returns:
-        (H, W) float32, a new array; the input's values where nothing moved, every value within its range.
+        (H, W) float32, a new array; the input's values (translated, for a sharp map registered off the
+        photo) where nothing moved, every value within its range.
 
     Raises:
-        Photo3DError: For a soft map with ``recover``, as :func:`recover_depth_edges` (a photo of another
-            size or dtype, values that are not finite).
+        Photo3DError: For a sharp map with ``align`` or a soft one with ``recover``, as
+            :func:`depth_edge_offset` and :func:`recover_depth_edges` (a photo of another size or dtype,
+            values that are not finite).
 
     """
     h, w = dn.shape
@@ -491,7 +511,14 @@ def place_depth_edges(
     elif scale is None:
         scale = depth_edge_scale(dn)
     if scale <= 1.0:
+        if align:
+            dy, dx = depth_edge_offset(dn, image, weak)
+            if dy or dx:
+                log.info("the depth map is %+d, %+d px (x, y) off the photo's colour edges: translated back", dx, dy)
+                return align_depth_edges(dn, dy, dx)
         return dn.copy()
+    if matte:
+        preload_solver()  # hidden behind the recovery
     placed = recover_depth_edges(dn, image, scale=scale) if recover else dn
     if matte:
         reach = reach or max(2, round(0.015 * max(h, w)))
@@ -499,6 +526,128 @@ def place_depth_edges(
     # What the recovery left of each soft ramp (rubber, or slivers once cut) becomes one step.
     max_run = int(np.ceil(6 * (ramp_scale or scale))) + 2
     return collapse_ramps(dn, image, RAMP_MIN_STEP, max_run, 0.5 * weak, placed)
+
+
+def depth_edge_offset(
+    dn: np.ndarray,
+    image: np.ndarray,
+    weak: float = 0.01,
+    max_shift: int | None = None,
+    min_gain: float = 1.25,
+    min_fit: float = 0.7,
+    tile_pixels: int = 1 << 20,
+    max_links: int = 1 << 15,
+) -> tuple[int, int]:
+    """The translation, in whole pixels, between a depth map's edges and its photo's colour edges.
+
+    A depth map registered a few pixels off its photo has all its edges off the
+    colour edges by the same offset, further than local snapping reaches. The
+    links (pairs of 4-neighbours) where the map jumps by more than ``2 weak``
+    are weighted by their jump, and each translation ``(dy, dx)`` within
+    ``max_shift`` is scored by the photo's colour edge strength (the larger
+    Sobel response of the link's two pixels, largest channel) across those
+    links moved by ``(-dy, -dx)``. The best translation is returned when it
+    scores at least ``min_gain`` times no translation (the colour edges the
+    map's edges are meant to lie on are then clearly elsewhere) and it suits
+    every group of links: horizontal and vertical links, each split by
+    polarity (nearer pixel right or lower: the left and top edges of near
+    objects; or the other way), must each score at least ``min_fit`` of their
+    own best translation's score there. A translated map's groups all agree;
+    a map whose near objects are too wide (a dilated foreground, common in
+    depth from networks and phones) or too narrow needs opposite moves for
+    opposite edges, and is left as it is.
+
+    Measured on ``benchmarks/view_synthesis.py``'s scenes: maps translated by
+    2-3 px (its ``shift`` mode) score 1.3-23 times no translation, found to
+    within a pixel in each axis, every group fitting at 0.84 or more; exact,
+    blurred and network-like maps score 1.00-1.06; a disc 3 px too wide or too
+    narrow fits its worst group at 0.24 and 0.0.
+
+    Args:
+        dn: (H, W) float32 normalised disparity, about 1 on the nearest surfaces
+            (see :func:`photo3d.ldi.normalized_disparity`), finite.
+        image: (H, W, 3) uint8 RGB photo.
+        weak: Smallest disparity jump (dn units) that counts as an edge.
+        max_shift: Largest translation tried per axis, pixels (None: 0.8 % of the
+            longer side, 3 to 8).
+        min_gain: Least score, relative to no translation, at which a translation is returned.
+        min_fit: Least score of each group of links at the translation, relative to the group's best.
+        tile_pixels: A larger map is measured on evenly spread 256 x 256 tiles holding about this many pixels.
+        max_links: At most about this many links are scored (evenly spread over the measured edge links).
+
+    Returns:
+        ``(dy, dx)``: the map shows at ``(y + dy, x + dx)`` what the photo shows at ``(y, x)``.
+
+    Raises:
+        Photo3DError: If the photo is not (H, W, 3) uint8 of the map's size.
+
+    """
+    image = _check_guide(image)
+    h, w = dn.shape
+    if image.shape[:2] != (h, w):
+        raise Photo3DError(f"the photo is {image.shape[1]}x{image.shape[0]} but the depth map is {w}x{h}")
+    m = max_shift if max_shift is not None else min(8, max(3, round(0.008 * max(h, w))))
+    boxes = _tile_boxes(h, w, tile_pixels)
+    links = []  # (rows, columns, signed jumps, box, axis), per tile and direction
+    for box in boxes:
+        for axis in (1, 0):
+            jump = np.diff(dn[box], axis=axis)
+            ys, xs = np.nonzero(np.abs(jump) > 2 * weak)
+            # Links whose moved copies stay within the tile.
+            inside = (ys >= m) & (ys < jump.shape[0] - m) & (xs >= m) & (xs < jump.shape[1] - m)
+            if inside.any():
+                links.append((ys[inside], xs[inside], jump, box, axis))
+    total = sum(len(ys) for ys, *_ in links)
+    if total == 0:
+        return 0, 0
+    step = max(1, -(-total // max_links))
+    # Scored per direction and polarity (the links whose nearer pixel is the right / lower one, the left and top
+    # edges of near objects, and the others): a translation moves both polarities the same way, a map whose
+    # near objects are too wide or too narrow (dilated, eroded) in opposite directions.
+    scores = np.zeros((2, 2, 2 * m + 1, 2 * m + 1))  # axis (0: vertical links, 1: horizontal), polarity, dy, dx
+    weights = np.zeros((2, 2))
+    for ys, xs, jump, box, axis in links:
+        ys, xs = ys[::step], xs[::step]
+        if not len(ys):
+            continue
+        sobel = np.abs(cv2.Sobel(image[box], cv2.CV_16S, axis, 1 - axis, ksize=3)).max(-1)
+        strength = np.maximum(sobel[:, :-1], sobel[:, 1:]) if axis == 1 else np.maximum(sobel[:-1], sobel[1:])
+        strength = strength.astype(np.float32)
+        signed = jump[ys, xs]
+        for polarity, weight in enumerate((np.maximum(signed, 0.0), np.maximum(-signed, 0.0))):
+            weights[axis, polarity] += float(weight.sum())
+            for dy in range(-m, m + 1):
+                for dx in range(-m, m + 1):
+                    scores[axis, polarity, dy + m, dx + m] += float(strength[ys - dy, xs - dx] @ weight)
+    total = scores.sum((0, 1))
+    dy, dx = np.unravel_index(int(total.argmax()), total.shape)
+    if total[dy, dx] < min_gain * max(total[m, m], 1e-6) or total[dy, dx] == 0:
+        return 0, 0
+    # The translation must suit each polarity of each direction with links: score near that group's best.
+    fits = scores[:, :, dy, dx] / np.maximum(scores.max(axis=(2, 3)), 1e-6)
+    present = weights >= 0.1 * weights.max()
+    if (fits[present] < min_fit).any():
+        return 0, 0
+    return int(dy) - m, int(dx) - m
+
+
+def align_depth_edges(values: np.ndarray, dy: int, dx: int) -> np.ndarray:
+    """A map translated by ``(-dy, -dx)``, undoing an offset found by :func:`depth_edge_offset`.
+
+    Args:
+        values: (H, W) depth or disparity map.
+        dy: Rows, as :func:`depth_edge_offset` returns them.
+        dx: Columns, likewise.
+
+    Returns:
+        (H, W), a new array of the same dtype: ``out[y, x] = values[y + dy, x + dx]``, the border
+        rows and columns repeated where that falls outside the map.
+
+    """
+    h, w = values.shape
+    rows = np.clip(np.arange(h) + dy, 0, h - 1)
+    cols = np.clip(np.arange(w) + dx, 0, w - 1)
+    return values[rows[:, None], cols[None, :]]
 
 
 RAMP_MIN_STEP = 0.1
@@ -802,13 +951,17 @@ def depth_edge_scale(
 
 def _tiles(values: np.ndarray, max_pixels: int, size: int = 256) -> list[np.ndarray]:
     """The whole map if it has at most ``max_pixels``, else evenly spread ``size`` x ``size`` tiles that many."""
-    h, w = values.shape
+    return [np.ascontiguousarray(values[box]) for box in _tile_boxes(*values.shape, max_pixels, size)]
+
+
+def _tile_boxes(h: int, w: int, max_pixels: int, size: int = 256) -> list[tuple[slice, slice]]:
+    """The boxes of :func:`_tiles` in an (h, w) map."""
     if h * w <= max_pixels:
-        return [values]
+        return [np.s_[0:h, 0:w]]
     rows, cols = range(0, max(h - size, 0) + 1, size), range(0, max(w - size, 0) + 1, size)
     grid = [(y, x) for y in rows for x in cols]
     step = max(1, round(len(grid) * size * size / max_pixels))
-    return [np.ascontiguousarray(values[y : y + size, x : x + size]) for y, x in grid[::step]]
+    return [np.s_[y : y + size, x : x + size] for y, x in grid[::step]]
 
 
 def recover_depth_edges(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -70,3 +73,28 @@ def test_bad_arguments_name_the_problem():
         estimate_matte(image[:10], trimap)
     with pytest.raises(ValueError, match="tile must be at least 16"):
         estimate_matte(image, trimap, tile=8)
+
+
+def test_the_solver_preloaded_on_a_thread_gives_the_same_matte(tmp_path):
+    """preload_solver imports pymatting in the background; estimate_matte waits for it and matches a plain run."""
+    image, trimap, _ = soft_edge()
+    expected = estimate_matte(image, trimap, tile=32).alpha
+    code = (
+        "import sys, threading, numpy as np\n"
+        "from photo3d import matte\n"
+        "assert 'pymatting' not in sys.modules\n"
+        "matte.preload_solver()\n"
+        "thread = matte._preloading\n"
+        "assert thread is not None and thread.name == 'photo3d-preload'\n"
+        "matte.preload_solver()\n"
+        "assert matte._preloading is thread  # one import at most\n"
+        "data = np.load(sys.argv[1])\n"
+        "np.save(sys.argv[2], matte.estimate_matte(data['image'], data['trimap'], tile=32).alpha)\n"
+        "assert 'pymatting' in sys.modules\n"
+    )
+    inputs, output = tmp_path / "in.npz", tmp_path / "alpha.npy"
+    np.savez(inputs, image=image, trimap=trimap)
+    run = subprocess.run([sys.executable, "-c", code, str(inputs), str(output)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert run.stderr == "" and run.stdout == ""
+    np.testing.assert_array_equal(np.load(output), expected)

@@ -409,3 +409,82 @@ def test_upsampling_leaves_no_ramp_where_colour_cannot_tell_the_sides() -> None:
     between = (out > 1.05) & (out < 3.8)
     assert np.count_nonzero(between) <= 16
     assert np.isclose(out.min(), 1.0, rtol=1e-4) and np.isclose(out.max(), 4.0, rtol=1e-4)
+
+
+# --- maps registered off the photo: depth_edge_offset and align_depth_edges ---
+
+
+def textured_scene(seed: int = 0):
+    """A 240 x 320 photo: a near disc and a near bar over a textured far wall, and its registered disparity."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:240, 0:320] + 0.5
+    coverage = ((x - 110.0) ** 2 + (y - 120.0) ** 2 < 50.0**2) | ((x > 220) & (x < 250) & (y > 30) & (y < 210))
+    photo = colour_photo(coverage.astype(np.float64), seed).astype(np.int16)
+    # The wall's texture: blotches of up to +-25 levels, edges as strong as a third of the silhouettes'.
+    blotches = cv2.resize(rng.normal(0.0, 25.0, (24, 32, 3)), (320, 240), interpolation=cv2.INTER_NEAREST)
+    photo = np.clip(photo + np.where(coverage[..., None], 0, blotches), 0, 255).astype(np.uint8)
+    return photo, (coverage * (NEAR - FAR) + FAR).astype(np.float32)
+
+
+@pytest.mark.parametrize("dy, dx", [(2, 3), (-3, 1), (0, -2), (3, 0)])  # max_shift is 3 at 320 px
+def test_a_translated_map_is_found_and_put_back(dy: int, dx: int) -> None:
+    from photo3d.upsample import align_depth_edges, depth_edge_offset, place_depth_edges
+
+    photo, registered = textured_scene()
+    # The map shows at (y + dy, x + dx) what the photo shows at (y, x).
+    off = np.roll(registered, (dy, dx), axis=(0, 1))
+    assert depth_edge_offset(off, photo) == (dy, dx)
+    back = align_depth_edges(off, dy, dx)
+    inner = np.s_[5:-5, 5:-5]  # np.roll wraps the border around; align_depth_edges repeats it
+    np.testing.assert_array_equal(back[inner], registered[inner])
+    np.testing.assert_array_equal(place_depth_edges(off, photo)[inner], registered[inner])
+    np.testing.assert_array_equal(place_depth_edges(off, photo, align=False), off)  # sharp, so nothing else moves
+
+
+def test_a_soft_map_is_placed_but_not_translated() -> None:
+    from photo3d.upsample import depth_edge_offset, place_depth_edges
+
+    photo, registered = textured_scene()
+    soft = cv2.GaussianBlur(np.roll(registered, (2, 3), axis=(0, 1)), (0, 0), 2.5)
+    assert depth_edge_offset(soft, photo) == (2, 3)  # found, but the edge placement decides a soft map's edges
+    np.testing.assert_array_equal(place_depth_edges(soft, photo), place_depth_edges(soft, photo, align=False))
+
+
+@pytest.mark.parametrize("blur", [0.0, 2.5])
+def test_a_registered_map_is_not_moved(blur: float) -> None:
+    from photo3d.upsample import depth_edge_offset
+
+    photo, registered = textured_scene(seed=1)
+    if blur:
+        registered = cv2.GaussianBlur(registered, (0, 0), blur)
+    assert depth_edge_offset(registered, photo) == (0, 0)
+    y, x = np.mgrid[0:240, 0:320].astype(np.float32)
+    assert depth_edge_offset(0.5 + 0.002 * x, photo) == (0, 0)  # no depth edge at all
+
+
+@pytest.mark.parametrize("grow", [cv2.dilate, cv2.erode])
+def test_near_objects_too_wide_or_too_narrow_are_no_translation(grow) -> None:
+    from photo3d.upsample import depth_edge_offset
+
+    photo, registered = textured_scene()
+    # Near objects 3 px too wide (or narrow) all around: left and right edges would need opposite moves.
+    wrong = grow(registered, np.ones((7, 7), np.uint8))
+    assert depth_edge_offset(wrong, photo, min_fit=0.0) != (0, 0)  # one side alone would pick a translation
+    assert depth_edge_offset(wrong, photo) == (0, 0)
+
+
+def test_align_depth_edges_repeats_the_border() -> None:
+    from photo3d.upsample import align_depth_edges
+
+    values = np.arange(12, dtype=np.float32).reshape(3, 4)
+    np.testing.assert_array_equal(align_depth_edges(values, 1, -2), [[4, 4, 4, 5], [8, 8, 8, 9], [8, 8, 8, 9]])
+    np.testing.assert_array_equal(align_depth_edges(values, 0, 0), values)
+
+
+def test_offset_refuses_a_photo_of_another_size() -> None:
+    from photo3d.errors import Photo3DError
+    from photo3d.upsample import depth_edge_offset
+
+    photo, registered = textured_scene()
+    with pytest.raises(Photo3DError, match="photo is 160x120 but the depth map is 320x240"):
+        depth_edge_offset(registered, photo[::2, ::2])
