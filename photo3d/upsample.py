@@ -94,10 +94,11 @@ the camera, a renderer's or a tool's map saved with another crop) has every
 edge off by the same translation, which is found and undone
 (:func:`depth_edge_offset`, :func:`align_depth_edges`).
 :func:`place_depth_edges` runs these steps on any map (a sharp map registered
-to its photo passes unchanged), and :func:`upsample_disparity` and :func:`upsample_depth`
-run it on a small map enlarged bilinearly: that way a small map's edges are
-placed exactly as a full-size soft map's, and the result reads as sharp, so
-:func:`photo3d.ldi.build_ldi` does not place them again.
+to its photo passes unchanged), and :func:`upsample_disparity` and
+:func:`upsample_depth` run it on a small map enlarged bilinearly: that way
+a small map's edges are placed exactly as a full-size soft map's, and the
+result reads as sharp, so :func:`photo3d.ldi.build_ldi` does not place them
+again.
 """
 
 from __future__ import annotations
