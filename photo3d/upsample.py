@@ -605,21 +605,21 @@ def depth_edge_offset(
     # Scored per direction and polarity (the links whose nearer pixel is the right / lower one, the left and top
     # edges of near objects, and the others): a translation moves both polarities the same way, a map whose
     # near objects are too wide or too narrow (dilated, eroded) in opposite directions.
-    scores = np.zeros((2, 2, 2 * m + 1, 2 * m + 1))  # axis (0: vertical links, 1: horizontal), polarity, dy, dx
+    scores = np.zeros((2, 2, (2 * m + 1) ** 2))  # axis (0: vertical links, 1: horizontal), polarity, (dy, dx)
     weights = np.zeros((2, 2))
+    shift_y, shift_x = np.mgrid[-m : m + 1, -m : m + 1].reshape(2, -1)
     for ys, xs, jump, box, axis in links:
         ys, xs = ys[::step], xs[::step]
         if not len(ys):
             continue
         sobel = np.abs(cv2.Sobel(image[box], cv2.CV_16S, axis, 1 - axis, ksize=3)).max(-1)
         strength = np.maximum(sobel[:, :-1], sobel[:, 1:]) if axis == 1 else np.maximum(sobel[:-1], sobel[1:])
-        strength = strength.astype(np.float32)
+        moved = strength[ys[:, None] - shift_y, xs[:, None] - shift_x].astype(np.float32)  # (links, shifts)
         signed = jump[ys, xs]
-        for polarity, weight in enumerate((np.maximum(signed, 0.0), np.maximum(-signed, 0.0))):
-            weights[axis, polarity] += float(weight.sum())
-            for dy in range(-m, m + 1):
-                for dx in range(-m, m + 1):
-                    scores[axis, polarity, dy + m, dx + m] += float(strength[ys - dy, xs - dx] @ weight)
+        polarity_weights = np.stack([np.maximum(signed, 0.0), np.maximum(-signed, 0.0)])
+        weights[axis] += polarity_weights.sum(axis=1)
+        scores[axis] += polarity_weights @ moved
+    scores = scores.reshape(2, 2, 2 * m + 1, 2 * m + 1)
     total = scores.sum((0, 1))
     dy, dx = np.unravel_index(int(total.argmax()), total.shape)
     if total[dy, dx] < min_gain * max(total[m, m], 1e-6) or total[dy, dx] == 0:
