@@ -16,7 +16,9 @@ vectorised form:
 2. **Discontinuities.** A link between 4-neighbours is a discontinuity
    candidate where its jump ``dn_b - dn_a`` departs by more than ``weak`` from the
    median of the two jumps on either side along the same line (so slanted planes,
-   whose disparity is affine, are never cut however steep); as in Canny's hysteresis,
+   whose disparity is affine, are never cut however steep) and is itself larger
+   than ``weak`` (beside a step spread over two links, that median is half the
+   step, and a flat link would depart from it too); as in Canny's hysteresis,
    the foreground pixels of candidates form 8-connected segments, and a segment
    is kept (and its links cut) only if it holds a jump above ``strong`` and at
    least ``min_edge_px`` pixels. That drops tiny fragments and links a strong
@@ -369,7 +371,10 @@ def detect_discontinuities(
     jr = dn[:, 1:] - dn[:, :-1]  # > 0: the right pixel is nearer
     jd = dn[1:, :] - dn[:-1, :]
     er, ed = _excess_jump(jr, axis=1), _excess_jump(jd, axis=0)
-    weak_r, weak_d = er > params.weak, ed > params.weak
+    # A link is a candidate when its jump stands out from the trend around it and is itself above weak: beside
+    # a step spread over two links the trend is half the step, and a flat link there would stand out too.
+    weak_r = (er > params.weak) & (np.abs(jr) > params.weak)
+    weak_d = (ed > params.weak) & (np.abs(jd) > params.weak)
     if levels is not None:
         index = np.searchsorted(levels, dn).astype(np.int32)
         weak_r &= np.abs(index[:, 1:] - index[:, :-1]) >= 2

@@ -61,6 +61,19 @@ def test_cuts_exactly_the_step_outline():
     np.testing.assert_array_equal(cut_d, expected_d)
 
 
+def test_a_flat_link_beside_a_step_over_two_links_is_not_cut():
+    """A step spread over two links makes the trend beside it half the step; the flat links there stay linked."""
+    dn = np.full((40, 60), 0.5, np.float32)
+    dn[:, 30] = 0.65  # 0.5 | 0.65 | 0.8: the step takes links 29-30 and 30-31
+    dn[:, 31:] = 0.8
+    dn[:, 28] += 0.003  # flat to within weak, and noisy
+    dn[:, 33] -= 0.003
+    cut_r, cut_d = detect_discontinuities(dn, LDIParams())
+    assert not cut_d.any()
+    np.testing.assert_array_equal(np.flatnonzero(cut_r.any(axis=0)), [29, 30])
+    assert cut_r[:, 29:31].all()
+
+
 def test_back_layer_behind_every_step_continues_the_background():
     image, depth, k = step_scene()
     ldi = build_ldi(image, depth, k, params=LDIParams(band_px=8))
