@@ -50,7 +50,9 @@ def preload_solver() -> None:
     as much as the whole matte of a 1 MP photo. :func:`estimate_matte` imports pymatting as
     usual; if the background import is still running, Python's import lock makes it wait for
     it. Does nothing once pymatting is imported or its import has started. An import error
-    is left for :func:`estimate_matte` to raise.
+    is left for :func:`estimate_matte` to raise. A process forked while the import runs could
+    inherit a held import lock: process pools should use the ``spawn`` or ``forkserver`` start
+    method (``fork`` is unsafe with threads anyway).
     """
     global _preloading
     if _preloading is None and "pymatting" not in sys.modules:
