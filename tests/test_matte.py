@@ -80,7 +80,8 @@ def test_the_solver_preloaded_on_a_thread_gives_the_same_matte(tmp_path):
     image, trimap, _ = soft_edge()
     expected = estimate_matte(image, trimap, tile=32).alpha
     code = (
-        "import sys, threading, numpy as np\n"
+        "import sys\n"
+        "import numpy as np\n"
         "from photo3d import matte\n"
         "assert 'pymatting' not in sys.modules\n"
         "matte.preload_solver()\n"
