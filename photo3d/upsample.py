@@ -577,7 +577,8 @@ def depth_edge_offset(
         max_links: At most about this many links are scored (evenly spread over the measured edge links).
 
     Returns:
-        ``(dy, dx)``: the map shows at ``(y + dy, x + dx)`` what the photo shows at ``(y, x)``.
+        ``(dy, dx)``, ints within +-max_shift (``(0, 0)`` when no translation is clear, or the map has no
+        edge): the map shows at ``(y + dy, x + dx)`` what the photo shows at ``(y, x)``.
 
     Raises:
         Photo3DError: If the photo is not (H, W, 3) uint8 of the map's size.
@@ -598,10 +599,10 @@ def depth_edge_offset(
             inside = (ys >= m) & (ys < jump.shape[0] - m) & (xs >= m) & (xs < jump.shape[1] - m)
             if inside.any():
                 links.append((ys[inside], xs[inside], jump, box, axis))
-    total = sum(len(ys) for ys, *_ in links)
-    if total == 0:
+    n_links = sum(len(ys) for ys, *_ in links)
+    if n_links == 0:
         return 0, 0
-    step = max(1, -(-total // max_links))
+    step = max(1, -(-n_links // max_links))
     # Scored per direction and polarity (the links whose nearer pixel is the right / lower one, the left and top
     # edges of near objects, and the others): a translation moves both polarities the same way, a map whose
     # near objects are too wide or too narrow (dilated, eroded) in opposite directions.
