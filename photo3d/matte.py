@@ -24,8 +24,10 @@ from __future__ import annotations
 import contextlib
 import importlib
 import io
+import os
 import sys
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,6 +43,11 @@ alpha is trusted; where they are closer, the compositing equation cannot tell th
 
 
 _preloading: threading.Thread | None = None
+
+_PARALLEL_KERNEL = threading.Lock()
+"""Held around pymatting calls that run numba ``parallel=True`` kernels: numba's fallback threading layer
+(workqueue, used where neither TBB nor OpenMP is found) aborts the process when two threads launch one at once.
+The closed-form alpha solve runs only ``nogil`` kernels and scipy, so tiles solve it concurrently."""
 
 
 def preload_solver() -> None:
@@ -131,34 +138,56 @@ def estimate_matte(
     padded = np.zeros((rows * tile, cols * tile), bool)
     padded[:h, :w] = unknown
     tiles = np.argwhere(padded.reshape(rows, tile, cols, tile).any(axis=(1, 3)))
-    for ty, tx in tiles:
+
+    def solve(ty: int, tx: int) -> None:
+        # Writes only inside its own tile, so tiles can be solved at the same time.
         y0, x0 = ty * tile, tx * tile
         y1, x1 = min(y0 + tile, h), min(x0 + tile, w)
         solved = unknown[y0:y1, x0:x1]
         box = _context_box(trimap, y0, y1, x0, x1, tile)
         if box is None:
             alpha[y0:y1, x0:x1][solved] = np.nan
-            continue
+            return
         crop = trimap[box].astype(np.float64)
         inner = np.s_[y0 - box[0].start : y1 - box[0].start, x0 - box[1].start : x1 - box[1].start]
         rgb = image[box].astype(np.float64) / 255.0
         try:
-            # pymatting prints a "PERFORMANCE WARNING" to stdout whenever its incomplete Cholesky
-            # preconditioner needs a larger diagonal shift (flat colour); stdout belongs to the user.
-            with np.errstate(divide="ignore", invalid="ignore"), contextlib.redirect_stdout(io.StringIO()):
+            with np.errstate(divide="ignore", invalid="ignore"):
                 a = estimate_alpha_cf(rgb, crop, preconditioner=_preconditioner, cg_kwargs={"maxiter": max_iterations})
         except ValueError:  # pymatting's conjugate gradient did not converge
             a = None
         if a is None or not np.isfinite(a).all():
             alpha[y0:y1, x0:x1][solved] = np.nan
-            continue
+            return
         alpha[y0:y1, x0:x1][solved] = np.clip(a[inner][solved], 0.0, 1.0)
         if not colors:
-            continue
-        f, b = estimate_foreground_ml(rgb, a, return_background=True)
+            return
+        with _PARALLEL_KERNEL:
+            f, b = estimate_foreground_ml(rgb, a, return_background=True)
         foreground[y0:y1, x0:x1][solved] = np.clip(np.rint(255.0 * f[inner][solved]), 0, 255)
         background[y0:y1, x0:x1][solved] = np.clip(np.rint(255.0 * b[inner][solved]), 0, 255)
+
+    # pymatting prints a "PERFORMANCE WARNING" to stdout whenever its incomplete Cholesky
+    # preconditioner needs a larger diagonal shift (flat colour); stdout belongs to the user.
+    # (Redirected once here: redirect_stdout swaps a global, so it must not nest across threads.)
+    with contextlib.redirect_stdout(io.StringIO()):
+        workers = min(_num_workers(), len(tiles))
+        if workers > 1:
+            with ThreadPoolExecutor(workers, thread_name_prefix="photo3d-matte") as pool:
+                for done in [pool.submit(solve, ty, tx) for ty, tx in tiles]:
+                    done.result()
+        else:
+            for ty, tx in tiles:
+                solve(ty, tx)
     return SilhouetteMatte(alpha=alpha, foreground=foreground, background=background, unknown=unknown)
+
+
+def _num_workers() -> int:
+    """The CPU cores this process may run on (tiles are solved on as many threads)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def _preconditioner(matrix):

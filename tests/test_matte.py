@@ -8,6 +8,7 @@ import sys
 import numpy as np
 import pytest
 
+from photo3d import matte as matte_module
 from photo3d.matte import UNKNOWN, estimate_matte
 
 FG = np.array([210.0, 40.0, 40.0])
@@ -99,3 +100,21 @@ def test_the_solver_preloaded_on_a_thread_gives_the_same_matte(tmp_path):
     assert run.returncode == 0, run.stderr
     assert run.stderr == "" and run.stdout == ""
     np.testing.assert_array_equal(np.load(output), expected)
+
+
+def test_tiles_solved_on_several_threads_give_the_matte_of_one(monkeypatch, capsys):
+    """Each thread writes only inside its tile: the result does not depend on the thread count."""
+    image, trimap, _ = soft_edge(h=160, w=64)
+    trimap[:, :4] = 0.0  # a second edge, so tiles differ
+    trimap[:, 4:10] = UNKNOWN
+    stdout = sys.stdout
+    mattes = []
+    for workers in (1, 3):
+        monkeypatch.setattr(matte_module, "_num_workers", lambda workers=workers: workers)
+        mattes.append(estimate_matte(image, trimap, tile=16))
+    assert sys.stdout is stdout and capsys.readouterr().out == ""
+    one, several = mattes
+    assert np.isfinite(one.alpha).sum() > 0.9 * trimap.size
+    np.testing.assert_array_equal(several.alpha, one.alpha)
+    np.testing.assert_array_equal(several.foreground, one.foreground)
+    np.testing.assert_array_equal(several.background, one.background)
