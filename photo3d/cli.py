@@ -571,6 +571,10 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``photo3d`` command: one-line errors and exit status 2 for bad input."""
     import signal
 
+    from .runtime import tune_allocator
+
+    tune_allocator()  # freed photo-sized arrays are reused instead of faulted in afresh
+
     try:
         signal.signal(signal.SIGTERM, _terminate)
     except ValueError:  # not the main thread (photo3d embedded in another program): leave signals alone

@@ -24,13 +24,14 @@ from __future__ import annotations
 import contextlib
 import importlib
 import io
-import os
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
+
+from .runtime import num_workers
 
 __all__ = ["MIN_SEPARATION", "UNKNOWN", "SilhouetteMatte", "estimate_matte", "preload_solver"]
 
@@ -171,7 +172,7 @@ def estimate_matte(
     # preconditioner needs a larger diagonal shift (flat colour); stdout belongs to the user.
     # (Redirected once here: redirect_stdout swaps a global, so it must not nest across threads.)
     with contextlib.redirect_stdout(io.StringIO()):
-        workers = min(_num_workers(), len(tiles))
+        workers = min(num_workers(), len(tiles))
         if workers > 1:
             with ThreadPoolExecutor(workers, thread_name_prefix="photo3d-matte") as pool:
                 for done in [pool.submit(solve, ty, tx) for ty, tx in tiles]:
@@ -180,14 +181,6 @@ def estimate_matte(
             for ty, tx in tiles:
                 solve(ty, tx)
     return SilhouetteMatte(alpha=alpha, foreground=foreground, background=background, unknown=unknown)
-
-
-def _num_workers() -> int:
-    """The CPU cores this process may run on (tiles are solved on as many threads)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 def _preconditioner(matrix):
