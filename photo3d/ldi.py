@@ -680,7 +680,9 @@ def _soft_silhouettes(
     join it: an island would be a fragment too small to cut (see
     ``LDIParams.min_edge_px``), linked across the step. Foreground
     pixels of alpha below ``1 - ALPHA_EPS`` within :data:`SOFT_REACH` of the
-    background are the translucent ones.
+    background are the translucent ones; their alpha is at most the share of
+    foreground their colour holds on the line from the local background mean to
+    their foreground colour.
     """
     h, w = dn.shape
     bg_edge, fg_edge = _cut_sides(dn, cut_r, cut_d)
@@ -745,14 +747,20 @@ def _soft_silhouettes(
     beside = cv2.dilate((near & ~front).astype(np.uint8), np.ones((2 * SOFT_REACH + 1,) * 2, np.uint8)).astype(bool)
     soft = joins & front & (matte.alpha < 1.0 - ALPHA_EPS) & beside
     ys, xs = np.nonzero(soft)
-    alpha = np.full((h, w), 255, np.uint8)
-    alpha[ys, xs] = np.rint(255.0 * matte.alpha[ys, xs])
-    # The estimated colours composite to the photo only approximately: the better-conditioned
-    # one is kept and the other solved from the compositing equation, so the source view is the photo.
-    a = alpha[ys, xs, None].astype(np.float32) / 255.0
     photo = image[ys, xs].astype(np.float32)
     fg = matte.foreground[ys, xs].astype(np.float32)
     bg = matte.background[ys, xs].astype(np.float32)
+    # No more foreground than the pixel's colour holds between the local background and its foreground
+    # colour: where the matte's alpha is too high (a fringe of wall beside dark fur), the background solved
+    # from the compositing equation would be too bright, a pale line once the foreground moves away.
+    around = _local_mean(image.astype(np.float32), trimap == 0.0, 4 * radius + 1, ys, xs)
+    axis = fg - around
+    held = ((photo - around) * axis).sum(-1) / np.maximum((axis * axis).sum(-1), 1.0)
+    alpha = np.full((h, w), 255, np.uint8)
+    alpha[ys, xs] = np.rint(255.0 * np.minimum(matte.alpha[ys, xs], np.clip(held, 0.0, 1.0)))
+    # The estimated colours composite to the photo only approximately: the better-conditioned
+    # one is kept and the other solved from the compositing equation, so the source view is the photo.
+    a = alpha[ys, xs, None].astype(np.float32) / 255.0
     mostly_fg = a >= 0.5
     fg = np.where(mostly_fg, (photo - (1.0 - a) * bg) / np.maximum(a, 1e-3), fg)
     bg = np.where(mostly_fg, bg, (photo - a * fg) / np.maximum(1.0 - a, 1e-3))
@@ -978,8 +986,44 @@ def _back_layer(
     color = _fill_by_surface(image, dn, seed_dn, context, synthesis, params, inpainter, band)
     back_color = image.copy()  # only the synthesis pixels are read
     at = np.flatnonzero(synthesis)
-    back_color.reshape(-1, 3)[at] = np.clip(np.rint(color.reshape(-1, 3)[at]), 0, 255)
+    fill = color.reshape(-1, 3)[at]
+    # The fill meets the background's edge pixels, which stay in view as the back layer's seam. Its
+    # context starts farther out, so where the photo's background darkens or lightens towards the
+    # silhouette (a blur halo, a shadow) the two would meet in a line: the fill fades from the edge
+    # pixels' colour into its own over ``feather`` px.
+    feather = float(np.clip(band // 16, 2, 16))
+    weight = np.clip((feather + 1.0 - dist.reshape(-1)[at]) / feather, 0.0, 1.0)[:, None]
+    fill += weight * (_edge_colors(image, dn, sy, sx, index.reshape(-1)[at], 0.5 * feather, params) - fill)
+    back_color.reshape(-1, 3)[at] = np.clip(np.rint(fill), 0, 255)
     return synthesis, back_dn, back_color
+
+
+def _edge_colors(
+    image: np.ndarray, dn: np.ndarray, sy: np.ndarray, sx: np.ndarray, seeds: np.ndarray, sigma: float, params
+) -> np.ndarray:
+    """(N, 3) float32 colour of the seed pixels ``seeds`` (indices into ``sy``, ``sx``), averaged along the edge.
+
+    Each seed's colour is the Gaussian-weighted mean (``sigma`` px) of the seed pixels
+    around it on the same surface (see :func:`_surface_groups`), so a stray pixel makes no
+    blob and two surfaces meeting at a junction keep their own colours.
+    """
+    h, w = dn.shape
+    level = dn[sy, sx]
+    out = np.zeros((len(seeds), 3), np.float32)
+    half = 0.5 * params.weak
+    reach = int(np.ceil(3 * sigma))
+    for lo, hi in _surface_groups(level[seeds], params):
+        group = (level >= lo - half) & (level <= hi + half)
+        gy, gx = sy[group], sx[group]
+        y0, x0 = max(int(gy.min()) - reach, 0), max(int(gx.min()) - reach, 0)
+        y1, x1 = min(int(gy.max()) + reach + 1, h), min(int(gx.max()) + reach + 1, w)
+        mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        mask[gy - y0, gx - x0] = 1
+        total = cv2.GaussianBlur(cv2.copyTo(image[y0:y1, x0:x1], mask).astype(np.float32), (0, 0), sigma)
+        total /= np.maximum(cv2.GaussianBlur(mask.astype(np.float32), (0, 0), sigma), 1e-6)[..., None]
+        mine = group[seeds]
+        out[mine] = total[sy[seeds[mine]] - y0, sx[seeds[mine]] - x0]
+    return out
 
 
 def _fill_by_surface(
@@ -1008,14 +1052,8 @@ def _fill_by_surface(
     values = seed_dn[synthesis]
     if values.size == 0:
         return out
-    levels = np.unique(np.round(values / params.weak)) * params.weak
-    gaps = np.diff(levels)
-    cut_at = np.sort(np.argsort(gaps)[::-1][: max_groups - 1])
-    cut_at = cut_at[gaps[cut_at] > params.strong]
-    starts = np.concatenate([[levels[0]], levels[cut_at + 1]])
-    ends = np.concatenate([levels[cut_at], [levels[-1]]])
     half = 0.5 * params.weak
-    for lo, hi in zip(starts, ends, strict=True):
+    for lo, hi in _surface_groups(values, params, max_groups):
         hole = synthesis & (seed_dn >= lo - half) & (seed_dn <= hi + half)
         near = context & (dn >= lo - params.strong) & (dn <= hi + params.strong)
         known = near if near.any() else context
@@ -1032,6 +1070,22 @@ def _fill_by_surface(
         filled = _fill_scaled(inpainter, out[box], known[box], hole[box], scale)
         np.copyto(out[box], filled, where=hole[box][..., None])
     return out
+
+
+def _surface_groups(values: np.ndarray, params: LDIParams, max_groups: int = 4) -> list[tuple[float, float]]:
+    """Disparity ranges ``(lo, hi)`` of the surfaces that seed disparities ``values`` belong to.
+
+    The values are split where they leave a gap above ``strong`` (at the widest
+    gaps, ``max_groups`` ranges at most); a value belongs to a range when it lies
+    within ``weak / 2`` of it.
+    """
+    levels = np.unique(np.round(values / params.weak)) * params.weak
+    gaps = np.diff(levels)
+    cut_at = np.sort(np.argsort(gaps)[::-1][: max_groups - 1])
+    cut_at = cut_at[gaps[cut_at] > params.strong]
+    starts = np.concatenate([[levels[0]], levels[cut_at + 1]])
+    ends = np.concatenate([levels[cut_at], [levels[-1]]])
+    return [(float(lo), float(hi)) for lo, hi in zip(starts, ends, strict=True)]
 
 
 def _fill_scaled(

@@ -16,6 +16,9 @@
 //
 // The output is premultiplied (rgb * alpha, alpha): opaque triangles write alpha 1, and
 // the renderer blends translucent ones (soft silhouettes) with ONE, ONE_MINUS_SRC_ALPHA.
+// Vertex colours are premultiplied before they are interpolated: interpolated apart, a dark
+// foreground colour of a nearly transparent vertex would darken its opaque neighbour's half of
+// the triangle (a dark line along every soft silhouette).
 
 // Vertex colours use centroid interpolation: with MSAA, a pixel only partly covered by a
 // triangle is shaded at a point inside it, not by extrapolating its colours past its edge
@@ -43,7 +46,7 @@ centroid out vec4 v_color;
 void main() {
     vec4 p = u_world_to_camera * vec4(in_position, 1.0);
     gl_Position = u_clip * p;
-    v_color = in_color;
+    v_color = vec4(in_color.rgb * in_color.a, in_color.a);
 #if TEXTURED
     v_textured = all(equal(in_texcoord, vec2(-1.0))) ? 0 : 1;
     vec2 uv = v_textured == 1 ? (in_texcoord + 0.5) / u_texture_size : vec2(0.5);
@@ -67,9 +70,9 @@ void main() {
 #if TEXTURED
     // Sampled outside the branch: implicit derivatives (mipmap level) need uniform control flow.
     vec3 t = texture(u_texture, vec3(v_uvz.xy / v_uvz.z, v_layer)).rgb;
-    f_color = v_textured == 1 ? vec4(t, 1.0) : vec4(v_color.rgb * v_color.a, v_color.a);
+    f_color = v_textured == 1 ? vec4(t, 1.0) : v_color;
 #else
-    f_color = vec4(v_color.rgb * v_color.a, v_color.a);
+    f_color = v_color;
 #endif
 }
 

@@ -6,6 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
+from photo3d import ldi as ldi_module
 from photo3d.camera import Intrinsics, Pose
 from photo3d.ldi import (
     EMPTY_DEPTH,
@@ -386,6 +387,65 @@ def test_soft_silhouette_pixels_get_alpha_and_the_background_behind_them():
     # Off, every sample is opaque and the photo is layer 0 as it was.
     hard = build_ldi(image, depth, k, params=LDIParams(band_px=8, soft_edges=False))
     assert hard.alpha is None and (hard.color[0] == image).all()
+
+
+def test_a_matte_alpha_the_colours_do_not_hold_is_lowered(monkeypatch):
+    """The matte claims 30 % red on wall pixels whose colour holds none (as cf matting does at the outer edge of a
+    blurred silhouette): they keep almost no alpha, and the background behind them stays the photo's.
+
+    Kept, the alpha would have the background solved from the compositing equation, (photo - 0.3 red) / 0.7:
+    a line brighter and bluer than the wall, shown once the disc moves away.
+    """
+    image, depth, coverage, k = soft_disc_scene()
+    next_to_rim = cv2.dilate((coverage > 0).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    real = ldi_module.estimate_matte
+    claimed = np.zeros(coverage.shape, bool)
+
+    def overconfident(photo, trimap, *args, **kwargs):
+        matte = real(photo, trimap, *args, **kwargs)
+        wall = matte.unknown & (coverage == 0) & next_to_rim
+        claimed[:] = wall
+        matte.alpha[wall] = 0.3
+        matte.foreground[wall] = (230, 30, 20)
+        return matte
+
+    monkeypatch.setattr(ldi_module, "estimate_matte", overconfident)
+    ldi = build_ldi(image, depth, k, params=LDIParams(band_px=8, matte_radius=3))
+    soft = claimed & (ldi.alpha[0] < 255)
+    assert soft.sum() >= 10
+    assert ldi.alpha[0][soft].max() <= 40  # 0.3 claimed: 77 (the textured wall leaves up to 35)
+    behind = soft & ldi.valid[1] & (ldi.alias[1] < 0)
+    assert behind.sum() == soft.sum()
+    err = np.abs(ldi.color[1][behind].astype(int) - image[behind])
+    assert err.max() <= 20 and err.mean() <= 4, (err.max(), err.mean())
+
+
+def test_the_fill_continues_the_background_edge_it_meets():
+    """A grey wall darkens to 120 in the one-pixel ring around a disc (a blur halo, a shadow).
+
+    The ring stays in view as the back layer's seam; the fill behind the disc starts at the ring's colour and
+    fades into the wall's within a few pixels. A fill from the context alone, which starts beyond the ring,
+    met it in a line of 60 grey levels.
+    """
+    ys, xs = np.mgrid[0:H, 0:W]
+    r = np.hypot(ys - 48.0, xs - 64.0)
+    disc = r <= 20.0
+    ring = ~disc & (cv2.dilate(disc.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0)
+    image = np.full((H, W, 3), 180, np.uint8)
+    image[disc] = (200, 30, 30)
+    image[ring] = 120
+    depth = np.where(disc, Z_FG, Z_BG).astype(np.float32)
+    ldi = build_ldi(image, depth, Intrinsics.from_fov(W, H), params=LDIParams(band_px=32, soft_edges=False))
+    own = ldi.valid[1] & (ldi.alias[1] < 0)
+    seam = ldi.valid[1] & (ldi.alias[1] >= 0)
+    assert (seam & ring).sum() > 0.9 * ring.sum()
+    grey = ldi.color[1].astype(int).mean(axis=-1)
+    beside = own & (cv2.dilate(ring.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0)
+    assert beside.sum() > 100
+    assert np.abs(grey[beside] - 120).max() <= 20
+    deep = own & (r < 8.0)
+    assert deep.sum() > 100 and np.abs(grey[deep] - 180).max() <= 2
+    assert (np.abs(ldi.color[1][own].astype(int) - grey[own][:, None]) <= 1).all()  # grey only: no disc red
 
 
 def test_a_depth_edge_off_the_colour_edge_moves_onto_it():

@@ -478,3 +478,25 @@ def test_translucent_triangles_blend_premultiplied_over_what_lies_behind(gl, fro
     # The resolve adds (1 - alpha) of the background in linear light to the premultiplied encoded colour.
     assert abs(over_grey[0, 0, 1] - int(linear_to_srgb8(0.5 * srgb_to_linear(np.array(100, np.uint8))))) <= 2
     assert over_grey[0, 0, 0] > over_grey[0, 0, 1] and (over_grey[:, 8:] == 100).all()
+
+
+def test_a_transparent_vertex_colour_does_not_tint_its_opaque_neighbours(gl):
+    """A rectangle opaque white at its left edge and fully transparent black at its right, over a white one.
+
+    Colours are interpolated premultiplied, so the transparent vertex's black weighs nothing and the result is
+    white throughout. Interpolated apart from alpha, the black darkened the middle to 187 (a dark line along
+    every soft silhouette, whose outer samples carry the foreground's colour at alpha near 0).
+    """
+    k = Intrinsics.from_fov(16, 16)
+    back = rectangle(k, 0, 16, 0, 16, z=4.0, color=250)
+    front = rectangle(k, 0, 16, 0, 16, z=2.0, color=250)
+    front.colors[[1, 3]] = 0  # the right corners: black, transparent
+    mesh = Mesh(
+        vertices=np.concatenate([front.vertices, back.vertices]),
+        colors=np.concatenate([front.colors, back.colors]),
+        faces=np.concatenate([front.faces, back.faces + 4]).astype(np.int32),
+        layers=np.zeros(8, np.int8),
+        alphas=np.array([255, 0, 255, 0, 255, 255, 255, 255], np.uint8),
+    )
+    out = render(gl, mesh, k).astype(int)
+    assert (np.abs(out - 250) <= 2).all(), out[8, :, 0]
