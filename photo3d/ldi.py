@@ -999,7 +999,13 @@ def _back_layer(
 
 
 def _edge_colors(
-    image: np.ndarray, dn: np.ndarray, sy: np.ndarray, sx: np.ndarray, seeds: np.ndarray, sigma: float, params
+    image: np.ndarray,
+    dn: np.ndarray,
+    sy: np.ndarray,
+    sx: np.ndarray,
+    seeds: np.ndarray,
+    sigma: float,
+    params: LDIParams,
 ) -> np.ndarray:
     """(N, 3) float32 colour of the seed pixels ``seeds`` (indices into ``sy``, ``sx``), averaged along the edge.
 

@@ -109,7 +109,9 @@ def estimate_matte(
     makes the system singular), is left unsolved: alpha NaN and the photo's
     colours on its unknown pixels. Closed-form matting (pymatting's
     ``estimate_alpha_cf``, Levin et al., CVPR 2006) gives alpha and
-    ``estimate_foreground_ml`` (Germer et al., ICPR 2020) the colours.
+    ``estimate_foreground_ml`` (Germer et al., ICPR 2020) the colours. Tiles
+    are solved on a thread per CPU core (the solve runs in code that releases
+    the GIL); the result does not depend on the number of threads.
 
     Args:
         image: (H, W, 3) uint8 sRGB photo.
