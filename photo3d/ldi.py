@@ -713,7 +713,9 @@ def _soft_silhouettes(
     trimap[unknown] = UNKNOWN
     matte = estimate_matte(image, trimap)
     solved = matte.unknown & np.isfinite(matte.alpha)
-    solved &= _agrees_locally(image, trimap, matte.alpha, radius, solved)
+    where = solved.copy()
+    trusted, bg_mean = _agrees_locally(image, trimap, matte.alpha, radius, where)
+    solved &= trusted
     joins = solved & (matte.alpha > ALPHA_EPS)
     to_fg, to_bg = joins & ~foreground, solved & ~joins & foreground
     # No islands: a speck of foreground colour on the background stays background.
@@ -753,7 +755,9 @@ def _soft_silhouettes(
     # No more foreground than the pixel's colour holds between the local background and its foreground
     # colour: where the matte's alpha is too high (a fringe of wall beside dark fur), the background solved
     # from the compositing equation would be too bright, a pale line once the foreground moves away.
-    around = _local_mean(image.astype(np.float32), trimap == 0.0, 4 * radius + 1, ys, xs)
+    row = np.full((h, w), -1, np.int64)  # soft pixels are solved ones: their row in bg_mean
+    row[where] = np.arange(len(bg_mean))
+    around = bg_mean[row[ys, xs]]
     axis = fg - around
     held = ((photo - around) * axis).sum(-1) / np.maximum((axis * axis).sum(-1), 1.0)
     alpha = np.full((h, w), 255, np.uint8)
@@ -831,7 +835,7 @@ def _local_mean(photo: np.ndarray, mask: np.ndarray, size: int, ys: np.ndarray, 
 
 def _agrees_locally(
     image: np.ndarray, trimap: np.ndarray, alpha: np.ndarray, radius: int, where: np.ndarray
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray]:
     """Where a matte's alpha is trusted: the local colours tell the sides apart and agree with it.
 
     The local foreground and background colours are the means of the trimap's
@@ -841,7 +845,12 @@ def _agrees_locally(
     alpha within 0.5 of the matte's: a second, cruder model of the same
     mixing. Where foreground and background look alike (a brown post over
     brown ground), neither can move a depth edge; the depth decides.
-    Evaluated on ``where`` only (False elsewhere).
+    Evaluated on ``where`` only.
+
+    Returns:
+        ``(trusted, bg_mean)``: (H, W) bool, False outside ``where``; and (N, 3) float32, the local
+        background mean of the N pixels of ``where`` in raster order.
+
     """
     photo = image.astype(np.float32)
     size = 4 * radius + 1
@@ -853,7 +862,7 @@ def _agrees_locally(
     projected = ((photo[where] - bg_mean) * axis).sum(-1) / length2
     trusted = np.zeros(where.shape, bool)
     trusted[where] = (length2 >= MIN_SEPARATION**2) & (np.abs(projected - np.nan_to_num(alpha[where])) <= 0.5)
-    return trusted
+    return trusted, bg_mean
 
 
 @dataclass
@@ -993,43 +1002,33 @@ def _back_layer(
     # pixels' colour into its own over ``feather`` px.
     feather = float(np.clip(band // 16, 2, 16))
     weight = np.clip((feather + 1.0 - dist.reshape(-1)[at]) / feather, 0.0, 1.0)[:, None]
-    fill += weight * (_edge_colors(image, dn, sy, sx, index.reshape(-1)[at], 0.5 * feather, params) - fill)
+    fill += weight * (_edge_colors(image, dn, sy, sx, index.reshape(-1)[at], int(feather) | 1, params) - fill)
     back_color.reshape(-1, 3)[at] = np.clip(np.rint(fill), 0, 255)
     return synthesis, back_dn, back_color
 
 
 def _edge_colors(
-    image: np.ndarray,
-    dn: np.ndarray,
-    sy: np.ndarray,
-    sx: np.ndarray,
-    seeds: np.ndarray,
-    sigma: float,
-    params: LDIParams,
+    image: np.ndarray, dn: np.ndarray, sy: np.ndarray, sx: np.ndarray, seeds: np.ndarray, size: int, params: LDIParams
 ) -> np.ndarray:
     """(N, 3) float32 colour of the seed pixels ``seeds`` (indices into ``sy``, ``sx``), averaged along the edge.
 
-    Each seed's colour is the Gaussian-weighted mean (``sigma`` px) of the seed pixels
-    around it on the same surface (see :func:`_surface_groups`), so a stray pixel makes no
-    blob and two surfaces meeting at a junction keep their own colours.
+    Each seed's colour is the mean of the seed pixels on the same surface (see
+    :func:`_surface_groups`) in a ``size`` x ``size`` box around it (see :func:`_local_mean`),
+    so a stray pixel makes no blob and two surfaces meeting at a junction keep their own colours.
     """
     h, w = dn.shape
     level = dn[sy, sx]
-    out = np.zeros((len(seeds), 3), np.float32)
+    color = np.zeros((len(sy), 3), np.float32)
     half = 0.5 * params.weak
-    reach = int(np.ceil(3 * sigma))
     for lo, hi in _surface_groups(level[seeds], params):
-        group = (level >= lo - half) & (level <= hi + half)
+        group = np.flatnonzero((level >= lo - half) & (level <= hi + half))
         gy, gx = sy[group], sx[group]
-        y0, x0 = max(int(gy.min()) - reach, 0), max(int(gx.min()) - reach, 0)
-        y1, x1 = min(int(gy.max()) + reach + 1, h), min(int(gx.max()) + reach + 1, w)
-        mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
-        mask[gy - y0, gx - x0] = 1
-        total = cv2.GaussianBlur(cv2.copyTo(image[y0:y1, x0:x1], mask).astype(np.float32), (0, 0), sigma)
-        total /= np.maximum(cv2.GaussianBlur(mask.astype(np.float32), (0, 0), sigma), 1e-6)[..., None]
-        mine = group[seeds]
-        out[mine] = total[sy[seeds[mine]] - y0, sx[seeds[mine]] - x0]
-    return out
+        y0, x0 = max(int(gy.min()) - size, 0), max(int(gx.min()) - size, 0)
+        y1, x1 = min(int(gy.max()) + size + 1, h), min(int(gx.max()) + size + 1, w)
+        mask = np.zeros((y1 - y0, x1 - x0), bool)
+        mask[gy - y0, gx - x0] = True
+        color[group] = _local_mean(image[y0:y1, x0:x1].astype(np.float32), mask, size, gy - y0, gx - x0)
+    return color[seeds]
 
 
 def _fill_by_surface(
