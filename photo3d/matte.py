@@ -26,12 +26,11 @@ import importlib
 import io
 import sys
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
-from .runtime import num_workers
+from .runtime import map_threads
 
 __all__ = ["MIN_SEPARATION", "UNKNOWN", "SilhouetteMatte", "estimate_matte", "preload_solver"]
 
@@ -142,9 +141,9 @@ def estimate_matte(
     padded[:h, :w] = unknown
     tiles = np.argwhere(padded.reshape(rows, tile, cols, tile).any(axis=(1, 3)))
 
-    def solve(ty: int, tx: int) -> None:
+    def solve(at: np.ndarray) -> None:
         # Writes only inside its own tile, so tiles can be solved at the same time.
-        y0, x0 = ty * tile, tx * tile
+        y0, x0 = int(at[0]) * tile, int(at[1]) * tile
         y1, x1 = min(y0 + tile, h), min(x0 + tile, w)
         solved = unknown[y0:y1, x0:x1]
         box = _context_box(trimap, y0, y1, x0, x1, tile)
@@ -174,14 +173,7 @@ def estimate_matte(
     # preconditioner needs a larger diagonal shift (flat colour); stdout belongs to the user.
     # (Redirected once here: redirect_stdout swaps a global, so it must not nest across threads.)
     with contextlib.redirect_stdout(io.StringIO()):
-        workers = min(num_workers(), len(tiles))
-        if workers > 1:
-            with ThreadPoolExecutor(workers, thread_name_prefix="photo3d-matte") as pool:
-                for done in [pool.submit(solve, ty, tx) for ty, tx in tiles]:
-                    done.result()
-        else:
-            for ty, tx in tiles:
-                solve(ty, tx)
+        map_threads(solve, tiles, "photo3d-matte")
     return SilhouetteMatte(alpha=alpha, foreground=foreground, background=background, unknown=unknown)
 
 

@@ -5,8 +5,14 @@ from __future__ import annotations
 import ctypes
 import os
 import platform
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
-__all__ = ["MMAP_THRESHOLD", "TRIM_THRESHOLD", "num_workers", "tune_allocator"]
+__all__ = ["MMAP_THRESHOLD", "TRIM_THRESHOLD", "map_threads", "num_workers", "tune_allocator"]
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 MMAP_THRESHOLD = 32 << 20
 """Bytes from which glibc serves an allocation with its own ``mmap`` (its default grows up to this)."""
@@ -24,6 +30,34 @@ def num_workers() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not on Linux
         return os.cpu_count() or 1
+
+
+def map_threads(fn: Callable[[T], R], items: Iterable[T], name: str = "photo3d") -> list[R]:
+    """``[fn(item) for item in items]``, on a thread per CPU core.
+
+    Worth it where ``fn`` spends its time in code that releases the GIL (numpy on large
+    arrays, OpenCV, ``nogil`` numba kernels). With one core or one item it runs in the
+    calling thread.
+
+    Args:
+        fn: Safe to run on several items at once.
+        items: Its arguments.
+        name: Name prefix of the worker threads.
+
+    Returns:
+        The results, in the order of ``items``.
+
+    Raises:
+        Exception: The first exception ``fn`` raised, in item order (after every item has run).
+
+    """
+    items = list(items)
+    workers = min(num_workers(), len(items))
+    if workers <= 1:
+        return [fn(item) for item in items]
+    with ThreadPoolExecutor(workers, thread_name_prefix=name) as pool:
+        futures = [pool.submit(fn, item) for item in items]
+    return [future.result() for future in futures]
 
 
 def tune_allocator() -> bool:

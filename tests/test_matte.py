@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from photo3d import matte as matte_module
+from photo3d import runtime
 from photo3d.matte import UNKNOWN, estimate_matte
 
 FG = np.array([210.0, 40.0, 40.0])
@@ -110,7 +110,7 @@ def test_tiles_solved_on_several_threads_give_the_matte_of_one(monkeypatch, caps
     stdout = sys.stdout
     mattes = []
     for workers in (1, 3):
-        monkeypatch.setattr(matte_module, "num_workers", lambda workers=workers: workers)
+        monkeypatch.setattr(runtime, "num_workers", lambda workers=workers: workers)
         mattes.append(estimate_matte(image, trimap, tile=16))
     assert sys.stdout is stdout and capsys.readouterr().out == ""
     one, several = mattes

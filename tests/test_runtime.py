@@ -13,8 +13,8 @@ from photo3d.runtime import num_workers
 
 GLIBC = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
 
-# Allocates a 16 MB array and reports where glibc put it (mallinfo2: hblkhd = bytes in mmapped chunks, arena =
-# bytes of the heap) and how much free memory the heap keeps after it is freed.
+# Allocates a 16 MB array and reports where glibc put it (mallinfo2: hblkhd = bytes in mmapped chunks, uordblks =
+# bytes in use in the heap) and how much free memory the heap keeps after it is freed.
 _CHILD = """
 import ctypes, sys
 import numpy as np
@@ -32,7 +32,7 @@ a = np.ones(16 << 20, np.uint8)
 during = libc.mallinfo2()
 del a
 after = libc.mallinfo2()
-print(tuned, during.hblkhd - before.hblkhd, during.arena - before.arena, after.fordblks)
+print(tuned, during.hblkhd - before.hblkhd, during.uordblks - before.uordblks, after.fordblks)
 """
 
 
