@@ -15,7 +15,8 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 MMAP_THRESHOLD = 32 << 20
-"""Bytes from which glibc serves an allocation with its own ``mmap`` (its default grows up to this)."""
+"""Allocations above this many bytes get an ``mmap`` of their own: glibc's upper limit for its threshold,
+which by default starts at 128 KiB and grows towards this as large blocks are freed."""
 
 TRIM_THRESHOLD = 1 << 30
 """Free bytes at the top of glibc's heap before it returns them to the system (its default: 64 MB at most)."""
@@ -63,14 +64,16 @@ def map_threads(fn: Callable[[T], R], items: Iterable[T], name: str = "photo3d")
 def tune_allocator() -> bool:
     """Lets glibc keep freed memory for reuse instead of returning it to the system at once.
 
-    Building an LDI allocates and frees hundreds of photo-sized arrays. With glibc's defaults,
-    every array above 32 MB is a fresh ``mmap`` and the heap is trimmed as soon as 64 MB at its top are
-    free, so most arrays land on new pages that the kernel must fault in and zero: at 12 MP
-    that is 40 % of the LDI's time (5 s of system time). Serving arrays up to
-    :data:`MMAP_THRESHOLD` from the heap and trimming it only beyond :data:`TRIM_THRESHOLD`
-    reuses those pages (LDI + mesh at 12 MP: 10.1-11.4 s -> 8.3-8.7 s here). The price is
-    up to :data:`TRIM_THRESHOLD` of freed memory kept by the process until it needs it again.
-    The ``photo3d`` command calls this at start; a long-lived program may choose not to.
+    Building an LDI allocates and frees hundreds of photo-sized arrays. With glibc's
+    defaults, an array above the mmap threshold is a fresh ``mmap``, and the heap is
+    trimmed as soon as twice that threshold is free at its top, so many arrays land on
+    new pages that the kernel must fault in and zero: at 12 MP, 3.4-6 s of system time in
+    an LDI + mesh of 9-16 s. Fixing the threshold at :data:`MMAP_THRESHOLD` (a 12 MP mask or
+    one-channel 8-bit map fits under it; RGB and float32 ones stay mmaps) and trimming only beyond
+    :data:`TRIM_THRESHOLD` reuses those pages: 3.0-3.4 s of system time, 8.9-9.6 s in all,
+    in alternating runs here. The price is up to :data:`TRIM_THRESHOLD` of freed memory
+    kept by the process until it needs it again. The ``photo3d`` command calls this at
+    start; a long-lived program may choose not to.
 
     Returns:
         True if the allocator was tuned; False where it is not glibc's (macOS, Windows, musl).
