@@ -713,9 +713,8 @@ def _soft_silhouettes(
     trimap[unknown] = UNKNOWN
     matte = estimate_matte(image, trimap)
     solved = matte.unknown & np.isfinite(matte.alpha)
-    where = solved.copy()
-    trusted, bg_mean = _agrees_locally(image, trimap, matte.alpha, radius, where)
-    solved &= trusted
+    trusted, bg_mean = _agrees_locally(image, trimap, matte.alpha, radius, solved)
+    matted, solved = solved, solved & trusted
     joins = solved & (matte.alpha > ALPHA_EPS)
     to_fg, to_bg = joins & ~foreground, solved & ~joins & foreground
     # No islands: a speck of foreground colour on the background stays background.
@@ -755,9 +754,7 @@ def _soft_silhouettes(
     # No more foreground than the pixel's colour holds between the local background and its foreground
     # colour: where the matte's alpha is too high (a fringe of wall beside dark fur), the background solved
     # from the compositing equation would be too bright, a pale line once the foreground moves away.
-    row = np.full((h, w), -1, np.int64)  # soft pixels are solved ones: their row in bg_mean
-    row[where] = np.arange(len(bg_mean))
-    around = bg_mean[row[ys, xs]]
+    around = bg_mean[np.searchsorted(np.flatnonzero(matted), ys * w + xs)]  # soft pixels are among the matted
     axis = fg - around
     held = ((photo - around) * axis).sum(-1) / np.maximum((axis * axis).sum(-1), 1.0)
     alpha = np.full((h, w), 255, np.uint8)
@@ -992,9 +989,12 @@ def _back_layer(
         context = _connected_to(context, context & beside)
     # Behind the visible surface by at least the bridging tolerance, in front of infinity.
     back_dn = np.clip(back_dn, 0.25 * seed_dn, dn - params.weak)
-    color = _fill_by_surface(image, dn, seed_dn, context, synthesis, params, inpainter, band)
-    back_color = image.copy()  # only the synthesis pixels are read
     at = np.flatnonzero(synthesis)
+    if len(at) == 0:
+        return synthesis, back_dn, image
+    groups = _surface_groups(seed_dn.reshape(-1)[at], params)
+    color = _fill_by_surface(image, dn, seed_dn, context, synthesis, params, inpainter, band, groups)
+    back_color = image.copy()  # only the synthesis pixels are read
     fill = color.reshape(-1, 3)[at]
     # The fill meets the background's edge pixels, which stay in view as the back layer's seam. Its
     # context starts farther out, so where the photo's background darkens or lightens towards the
@@ -1002,25 +1002,33 @@ def _back_layer(
     # pixels' colour into its own over ``feather`` px.
     feather = float(np.clip(band // 16, 2, 16))
     weight = np.clip((feather + 1.0 - dist.reshape(-1)[at]) / feather, 0.0, 1.0)[:, None]
-    fill += weight * (_edge_colors(image, dn, sy, sx, index.reshape(-1)[at], int(feather) | 1, params) - fill)
+    fill += weight * (_edge_colors(image, dn, sy, sx, index.reshape(-1)[at], int(feather) | 1, groups, params) - fill)
     back_color.reshape(-1, 3)[at] = np.clip(np.rint(fill), 0, 255)
     return synthesis, back_dn, back_color
 
 
 def _edge_colors(
-    image: np.ndarray, dn: np.ndarray, sy: np.ndarray, sx: np.ndarray, seeds: np.ndarray, size: int, params: LDIParams
+    image: np.ndarray,
+    dn: np.ndarray,
+    sy: np.ndarray,
+    sx: np.ndarray,
+    seeds: np.ndarray,
+    size: int,
+    groups: list[tuple[float, float]],
+    params: LDIParams,
 ) -> np.ndarray:
     """(N, 3) float32 colour of the seed pixels ``seeds`` (indices into ``sy``, ``sx``), averaged along the edge.
 
-    Each seed's colour is the mean of the seed pixels on the same surface (see
-    :func:`_surface_groups`) in a ``size`` x ``size`` box around it (see :func:`_local_mean`),
-    so a stray pixel makes no blob and two surfaces meeting at a junction keep their own colours.
+    Each seed's colour is the mean of the seed pixels on the same surface (one of ``groups``, the
+    :func:`_surface_groups` of the seeds' disparities) in a ``size`` x ``size`` box around it (see
+    :func:`_local_mean`), so a stray pixel makes no blob and two surfaces meeting at a junction keep
+    their own colours.
     """
     h, w = dn.shape
     level = dn[sy, sx]
     color = np.zeros((len(sy), 3), np.float32)
     half = 0.5 * params.weak
-    for lo, hi in _surface_groups(level[seeds], params):
+    for lo, hi in groups:
         group = np.flatnonzero((level >= lo - half) & (level <= hi + half))
         gy, gx = sy[group], sx[group]
         y0, x0 = max(int(gy.min()) - size, 0), max(int(gx.min()) - size, 0)
@@ -1040,13 +1048,13 @@ def _fill_by_surface(
     params: LDIParams,
     inpainter: Inpainter,
     band: int,
-    max_groups: int = 4,
+    groups: list[tuple[float, float]],
 ) -> np.ndarray:
     """Inpaints the synthesis region surface by surface.
 
     Synthesis pixels are grouped by the disparity of the background they
-    continue (their seed's), split where the seeds' disparities leave a gap
-    above ``strong`` (at most ``max_groups`` groups, at the widest gaps). Each
+    continue (their seed's), into ``groups`` (:func:`_surface_groups` of those
+    disparities: split where they leave a gap above ``strong``). Each
     group is filled only from context at its own depth, so the hidden part of
     a middle surface never takes the colour of the wall behind it. Bands wider
     than ``params.half_res_band`` pixels (large photos moved far) are filled at
@@ -1054,11 +1062,8 @@ def _fill_by_surface(
     """
     scale = 2 if params.half_res_band and band > params.half_res_band else 1
     out = image.astype(np.float32)
-    values = seed_dn[synthesis]
-    if values.size == 0:
-        return out
     half = 0.5 * params.weak
-    for lo, hi in _surface_groups(values, params, max_groups):
+    for lo, hi in groups:
         hole = synthesis & (seed_dn >= lo - half) & (seed_dn <= hi + half)
         near = context & (dn >= lo - params.strong) & (dn <= hi + params.strong)
         known = near if near.any() else context

@@ -448,6 +448,24 @@ def test_the_fill_continues_the_background_edge_it_meets():
     assert (np.abs(ldi.color[1][own].astype(int) - grey[own][:, None]) <= 1).all()  # grey only: no disc red
 
 
+def test_a_cut_with_nothing_in_front_of_its_background_synthesises_nothing():
+    """A cut whose near side is no nearer than the background continued under it: no synthesis, no error."""
+    dn = np.full((32, 32), 0.5, np.float32)
+    cut_r = np.zeros((32, 31), bool)
+    cut_r[10:20, 15] = True
+    synthesis, back_dn, color = ldi_module._back_layer(
+        np.full((32, 32, 3), 100, np.uint8),
+        dn,
+        dn > 0,
+        cut_r,
+        np.zeros((31, 32), bool),
+        8,
+        LDIParams(),
+        ldi_module.ClassicalInpainter(),
+    )
+    assert not synthesis.any() and back_dn.shape == dn.shape and color.shape == (32, 32, 3)
+
+
 def test_a_depth_edge_off_the_colour_edge_moves_onto_it():
     """The depth's disc is 3 px wider than the photo's: the matte gives the ring back to the wall."""
     image, depth, coverage, k = soft_disc_scene(depth_offset=3.0)
