@@ -658,13 +658,15 @@ def _soft_silhouettes(
 
     Returns ``(dn, image, None)`` unchanged when no cut has both a foreground and a background edge pixel.
 
-    Every pixel within ``3 radius`` of a cut is on the foreground side when it
-    is nearer to a foreground edge pixel than to a background one (the cut is
-    the border between the two). Pixels within ``radius`` of an edge pixel are
-    the trimap's unknown region, except the ridge of each side (local maxima
-    of the distance to the other side's edge), which stays known: a structure
-    thinner than the band, such as a pole or a gap between fingers, keeps a
-    known core and so is never matted away. Where three surfaces meet, the
+    Every pixel within ``3 radius`` of a steep cut (a jump above ``strong``)
+    is on the foreground side when it is nearer to a foreground edge pixel
+    than to a background one (the cut is the border between the two). Pixels
+    within ``radius`` of an edge pixel are the trimap's unknown region, except
+    the ridge of each side (local maxima of the distance to the other side's
+    edge, more than 2 px from it), which stays known: a structure thinner than
+    the band, such as a pole or a gap between fingers, keeps a known core and
+    so is never matted away, while the one-pixel treads of a staircase a
+    filtered depth map leaves at a silhouette are matted with it. Where three surfaces meet, the
     middle one is background to one cut and foreground to the other, so a
     colour is known as both and the matte is ill-posed: a known pixel with a
     known pixel of the other side within ``radius`` at its disparity (within
@@ -685,7 +687,11 @@ def _soft_silhouettes(
     their foreground colour.
     """
     h, w = dn.shape
-    bg_edge, fg_edge = _cut_sides(dn, cut_r, cut_d)
+    # Sides of steep cuts only: a weak cut that hysteresis linked to a silhouette is most often a spur of
+    # it onto the background, a pixel or two of depth noise, whose far side would pass for foreground.
+    steep_r = cut_r & (np.abs(np.diff(dn, axis=1)) > params.strong)
+    steep_d = cut_d & (np.abs(np.diff(dn, axis=0)) > params.strong)
+    bg_edge, fg_edge = _cut_sides(dn, steep_r, steep_d)
     # A pixel between two close cuts (a step of a staircase) is no side's edge.
     bg_edge, fg_edge = bg_edge & ~fg_edge, fg_edge & ~bg_edge
     if not fg_edge.any() or not bg_edge.any():
@@ -699,7 +705,7 @@ def _soft_silhouettes(
     kernel = np.ones((3, 3), np.uint8)
     core = np.zeros((h, w), bool)
     for side, inside in ((foreground, dist_bg), (near & ~foreground, dist_fg)):
-        core |= side & (inside >= cv2.dilate(inside, kernel))
+        core |= side & (inside >= cv2.dilate(inside, kernel)) & (inside > 2.0)
     unknown = near & (dist <= radius) & ~core
     # Where three surfaces meet, a known pixel has a known pixel of the other side at its disparity nearby.
     window = np.ones((2 * radius + 1,) * 2, np.uint8)
