@@ -391,8 +391,9 @@ def upsample_disparity(low: np.ndarray, guide: np.ndarray) -> np.ndarray:
     gives every soft map (in disparity normalised by its 99th percentile, as
     :func:`photo3d.ldi.normalized_disparity` does), at the effective resolution
     :func:`depth_edge_scale` measures (at least 2). An edge lands on the colour
-    edge within the ramp the enlargement leaves, about a pixel of the map wide;
-    an edge the map put farther off stays where the map has it. Snapping at the map's own
+    edge within the ramp the enlargement leaves, about a pixel of the map wide
+    (times the map's own :func:`depth_edge_scale`, for a map that is soft at
+    its own size); an edge the map put farther off stays where the map has it. Snapping at the map's own
     resolution alone (:func:`edge_aware_upsample`) gives a map that reads as
     sharp, so the matte never runs on it; measured in
     ``benchmarks/view_synthesis.py`` (depth mode ``lowres``, photo3d against
@@ -425,11 +426,12 @@ def upsample_disparity(low: np.ndarray, guide: np.ndarray) -> np.ndarray:
     if not unit > 0.0:
         unit = max(float(np.abs(low).max()), 1e-30)
     # Snapped at the effective resolution it measures (a 4x enlargement of a busy scene measures 3x, and snaps
-    # better there than at the factor: benchmarks/view_synthesis.py, lowres); the ramps it leaves are up to a
-    # pixel of the map wide, and collapsed as such.
+    # better there than at the factor: benchmarks/view_synthesis.py, lowres). The ramps it leaves are up to a
+    # pixel of the map wide, or as many as the map's own softness spans (a network's map is blurred at its own
+    # size: the moon's MiDaS map measures 3, its ramps 40 px wide at 3.3x), and are collapsed as such.
     dn = bilinear / unit
-    factor = max(height / h, width / w)
-    return unit * place_depth_edges(dn, guide, scale=max(2.0, depth_edge_scale(dn)), ramp_scale=factor)
+    ramp_scale = max(height / h, width / w) * depth_edge_scale(low)
+    return unit * place_depth_edges(dn, guide, scale=max(2.0, depth_edge_scale(dn)), ramp_scale=ramp_scale)
 
 
 def upsample_depth(depth: np.ndarray, guide: np.ndarray) -> np.ndarray:

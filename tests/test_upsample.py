@@ -411,6 +411,23 @@ def test_upsampling_leaves_no_ramp_where_colour_cannot_tell_the_sides() -> None:
     assert np.isclose(out.min(), 1.0, rtol=1e-4) and np.isclose(out.max(), 4.0, rtol=1e-4)
 
 
+def test_upsampling_collapses_the_wider_ramps_of_a_map_soft_at_its_own_size() -> None:
+    from photo3d.upsample import upsample_disparity
+
+    # A network's map is soft at its own size too: a step blurred by 2 of its pixels spans about 8 of them, 32 photo
+    # pixels at 4x, wider than the one map pixel (4 photo pixels) a plain enlargement leaves.
+    photo = np.full((240, 320, 3), 128, np.uint8)
+    coverage = np.zeros((240, 320), np.float32)
+    coverage[60:180, 100:220] = 1.0
+    low = network_map(coverage, 4, blur=2.0)
+    out = upsample_disparity(low, photo)
+    # Measured: 11,660 pixels between the levels when ramps were followed one map pixel wide, 820 now (the
+    # rounded corners of the blurred square).
+    between = (out > FAR + 0.05) & (out < NEAR - 0.05)
+    assert np.count_nonzero(between) <= 1200
+    assert out.min() >= low.min() - 1e-6 and out.max() <= low.max() + 1e-6
+
+
 # --- maps registered off the photo: depth_edge_offset and align_depth_edges ---
 
 
