@@ -666,9 +666,9 @@ def _soft_silhouettes(
     edge, more than 2 px from it), which stays known: a structure thinner than
     the band, such as a pole or a gap between fingers, keeps a known core and
     so is never matted away, while the one-pixel treads of a staircase a
-    filtered depth map leaves at a silhouette are matted with it. Where three surfaces meet, the
-    middle one is background to one cut and foreground to the other, so a
-    colour is known as both and the matte is ill-posed: a known pixel with a
+    filtered depth map leaves at a silhouette are matted with it. Where three
+    surfaces meet, the middle one is background to one cut and foreground to
+    the other, so a colour is known as both and the matte is ill-posed: a known pixel with a
     known pixel of the other side within ``radius`` at its disparity (within
     ``weak / 2``) marks such a place, and unknown pixels within ``radius + 2``
     of it keep their side, as do pixels whose alpha the local colours do not

@@ -393,8 +393,8 @@ def upsample_disparity(low: np.ndarray, guide: np.ndarray) -> np.ndarray:
     :func:`depth_edge_scale` measures (at least 2). An edge lands on the colour
     edge within the ramp the enlargement leaves, about a pixel of the map wide
     (times the map's own :func:`depth_edge_scale`, for a map that is soft at
-    its own size); an edge the map put farther off stays where the map has it. Snapping at the map's own
-    resolution alone (:func:`edge_aware_upsample`) gives a map that reads as
+    its own size); an edge the map put farther off stays where the map has it.
+    Snapping at the map's own resolution alone (:func:`edge_aware_upsample`) gives a map that reads as
     sharp, so the matte never runs on it; measured in
     ``benchmarks/view_synthesis.py`` (depth mode ``lowres``, photo3d against
     warp + Telea fed the same map), this order gains 0.1-0.4 dB on disoccluded
