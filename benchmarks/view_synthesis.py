@@ -396,8 +396,11 @@ def speed(sizes: list[tuple[int, int]], trajectories: list[str], repeat: int, tu
                     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
                     r = json.loads(res.stdout.strip().splitlines()[-1])
                     best = r if best is None or r["total_s"] < best["total_s"] else best
-                rows.append({"size": f"{w}x{h}", "megapixels": w * h / 1e6, "trajectory": trajectory, **best})
-                rows[-1]["allocator"] = "tuned" if tuned else "glibc default"
+                allocator = "tuned" if tuned else "glibc default"
+                rows.append(
+                    {"size": f"{w}x{h}", "megapixels": w * h / 1e6, "trajectory": trajectory, "allocator": allocator}
+                    | best
+                )
     return rows
 
 

@@ -636,9 +636,14 @@ class _Soft(NamedTuple):
     background: np.ndarray
 
 
-def _cut_sides(dn: np.ndarray, cut_r: np.ndarray, cut_d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(bg_edge, fg_edge)``: (H, W) bool, the far and the near pixel of every cut link."""
+def _cut_sides(
+    dn: np.ndarray, cut_r: np.ndarray, cut_d: np.ndarray, min_step: float = 0.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(bg_edge, fg_edge)``: (H, W) bool, the far and near pixel of every cut link jumping more than ``min_step``."""
     h, w = dn.shape
+    if min_step > 0.0:
+        cut_r = cut_r & (np.abs(np.diff(dn, axis=1)) > min_step)
+        cut_d = cut_d & (np.abs(np.diff(dn, axis=0)) > min_step)
     bg_edge = np.zeros((h, w), bool)
     fg_edge = np.zeros((h, w), bool)
     right_nearer = dn[:, 1:] > dn[:, :-1]
@@ -689,9 +694,7 @@ def _soft_silhouettes(
     h, w = dn.shape
     # Sides of steep cuts only: a weak cut that hysteresis linked to a silhouette is most often a spur of
     # it onto the background, a pixel or two of depth noise, whose far side would pass for foreground.
-    steep_r = cut_r & (np.abs(np.diff(dn, axis=1)) > params.strong)
-    steep_d = cut_d & (np.abs(np.diff(dn, axis=0)) > params.strong)
-    bg_edge, fg_edge = _cut_sides(dn, steep_r, steep_d)
+    bg_edge, fg_edge = _cut_sides(dn, cut_r, cut_d, params.strong)
     # A pixel between two close cuts (a step of a staircase) is no side's edge.
     bg_edge, fg_edge = bg_edge & ~fg_edge, fg_edge & ~bg_edge
     if not fg_edge.any() or not bg_edge.any():
@@ -987,9 +990,7 @@ def _back_layer(
     # Context is background reached from a step: a patch of it that no cut steeper than ``strong`` borders
     # lies behind weak cuts only (a seam of 0.01 that hysteresis linked to a silhouette), most often the
     # foreground's own surface, and would copy the foreground into the fill.
-    steep_r = cut_r & (np.abs(np.diff(dn, axis=1)) > params.strong)
-    steep_d = cut_d & (np.abs(np.diff(dn, axis=0)) > params.strong)
-    steep_bg, _ = _cut_sides(dn, steep_r, steep_d)
+    steep_bg, _ = _cut_sides(dn, cut_r, cut_d, params.strong)
     if steep_bg.any():
         beside = cv2.dilate(steep_bg.view(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
         context = _connected_to(context, context & beside)
