@@ -7,8 +7,9 @@ Every fill here reads nothing but the pixels a context mask allows:
   coarser and coarser scales, then blended back down, so each hole pixel takes
   the nearest context it can reach at the finest scale that has some.
 * :class:`ClassicalInpainter` (the default) adds texture to that smooth fill:
-  the high frequencies of the context, mirrored across the hole's boundary, so
-  a wide hole in grass or brick shows grain instead of a smear.
+  copies of the context by repeated mirror images across the hole's boundary
+  (:func:`mirror_sources`), so a wide hole in grass or brick shows grain
+  instead of a smear.
 * :func:`extrapolate_disparity` continues the background surface under the
   foreground: a plane fitted to the context disparity around each edge seed and
   extended from it, so planes stay planes (disparity is affine in the image on a
@@ -35,6 +36,7 @@ __all__ = [
     "extrapolate_disparity",
     "make_inpainter",
     "mask_extent",
+    "mirror_sources",
     "nearest_seed",
     "push_pull_fill",
 ]
@@ -107,34 +109,42 @@ def nearest_seed(seeds: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray,
 
 
 class ClassicalInpainter:
-    """The default colour inpainter: a smooth fill plus mirrored context texture.
+    """The default colour inpainter: a smooth fill, then the context's own texture in wide holes.
 
     The hole first gets the push-pull fill (:func:`push_pull_fill`). With
-    ``texture`` on, each hole pixel p then adds the high frequencies of the
-    context pixel q = 2 s - p, its mirror image across s, the nearest context
-    pixel (the high frequencies being the colour minus its Gaussian blur over
-    context pixels only); where q is no context pixel of the photo, p stays
-    smooth. The detail fades in over the first ``ramp_px`` pixels of the hole,
-    where the smooth fill is already close to the truth, so narrow
-    gaps stay smooth and wide ones get the grain of their surroundings (a
-    textured guess costs PSNR where a smooth one is nearly right: 0.1-0.3 dB
-    on the disoccluded pixels of ``benchmarks/view_synthesis.py`` at 12 px,
-    0.3-0.7 dB at 4 px). Mirroring
-    is the classical boundary extension of image processing; it keeps
-    structures that cross the boundary (stripes, horizons) continuous.
+    ``texture`` on, each hole pixel p then takes the colour of a context pixel
+    by mirror images (:func:`mirror_sources`): q = 2 s - p, its mirror image
+    across s, the nearest context pixel, and where q lies outside the context
+    (a hole wider than the context beside it), mirrored again across the pixels
+    the previous pass filled, so a wide hole is textured to its middle by copies
+    of its surroundings, never a blend of them. Mirroring is the classical
+    boundary extension of image processing; it keeps structures that cross the
+    boundary (stripes, horizons) continuous.
+
+    The copies fade in from ``ramp_start_px`` over ``ramp_px`` pixels from the
+    context. Near the context the smooth fill is close to the truth and a
+    textured guess costs PSNR: on the disoccluded pixels of
+    ``benchmarks/view_synthesis.py``, copies from 1 px cost 0.3-0.6 dB, from
+    3 px about 0.1 dB, from 6 px nothing measurable. So narrow gaps stay smooth,
+    and wide holes (a large photo moved far) show the grain and structure of
+    the background instead of a pale haze.
 
     Attributes:
         name: ``"classical"``, or ``"smooth"`` without texture.
-        texture: Whether to add the mirrored detail.
-        sigma: Standard deviation, in pixels, of the blur that separates detail from the smooth part.
-        ramp_px: Distance from the context over which the detail fades in, in pixels.
+        texture: Whether to copy the context's texture into the hole.
+        ramp_start_px: Distance from the context, in pixels, where the copies start.
+        ramp_px: Distance over which they fade in, in pixels.
+        passes: Mirror passes at most (each reaches about as far again as the context is deep).
 
     """
 
-    def __init__(self, texture: bool = True, sigma: float = 2.0, ramp_px: float = 12.0) -> None:
+    def __init__(
+        self, texture: bool = True, ramp_start_px: float = 6.0, ramp_px: float = 24.0, passes: int = 4
+    ) -> None:
         self.texture = texture
-        self.sigma = float(sigma)
+        self.ramp_start_px = float(ramp_start_px)
         self.ramp_px = float(ramp_px)
+        self.passes = int(passes)
         self.name = "classical" if texture else "smooth"
 
     def fill(self, color: np.ndarray, known: np.ndarray, hole: np.ndarray) -> np.ndarray:
@@ -147,27 +157,61 @@ class ClassicalInpainter:
         out = push_pull_fill(color, known)
         if not self.texture or not known.any() or not hole.any():
             return out
-        wt = cv2.GaussianBlur(known.astype(np.float32), (0, 0), self.sigma)
-        masked = cv2.copyTo(color, known.view(np.uint8))  # a copy, not a product: NaN outside stays out
-        low = cv2.GaussianBlur(masked, (0, 0), self.sigma) / np.maximum(wt, 1e-6)[..., None]
-        dist, nearest, ky, kx = nearest_seed(known)
-        hy, hx = np.nonzero(hole)
-        nearest = nearest[hy, hx]
-        h, w = known.shape
-        qy, qx = 2 * ky[nearest] - hy, 2 * kx[nearest] - hx
-        # A mirror image outside the photo is no source: clamped to the border,
-        # every such pixel of a row or column would repeat one pixel (a streak).
-        usable = (qy >= 0) & (qy < h) & (qx >= 0) & (qx < w)
-        qy, qx = np.clip(qy, 0, h - 1), np.clip(qx, 0, w - 1)
-        usable &= known[qy, qx]
-        ramp = np.clip((dist[hy, hx] - 1.0) / self.ramp_px, 0.0, 1.0) * usable
-        detail = (color[qy, qx] - low[qy, qx]) * ramp[:, None]
-        # Bounded by the context's own colours: texture never brings in a colour the background lacks.
-        mask = known.astype(np.uint8)
-        bounds = [cv2.minMaxLoc(np.ascontiguousarray(color[..., ch]), mask)[:2] for ch in range(color.shape[2])]
-        lo, hi = np.array(bounds, np.float32).T
-        out[hy, hx] = np.clip(out[hy, hx] + detail, lo, hi)
+        dist, source = mirror_sources(known, hole, self.passes)
+        at = np.flatnonzero(hole & (source >= 0))
+        ramp = np.clip((dist.reshape(-1)[at] - self.ramp_start_px) / self.ramp_px, 0.0, 1.0)[:, None]
+        flat = out.reshape(-1, out.shape[-1])
+        smooth = flat[at]
+        # Both are context colours or averages of them: the result never leaves the context's colours.
+        flat[at] = smooth + ramp * (color.reshape(-1, color.shape[-1])[source.reshape(-1)[at]] - smooth)
         return out
+
+
+def mirror_sources(known: np.ndarray, hole: np.ndarray, passes: int = 4) -> tuple[np.ndarray, np.ndarray]:
+    """The context pixel each hole pixel copies, by repeated mirror images.
+
+    In each pass, every hole pixel p not yet filled is mirrored across s, its
+    nearest filled pixel (context, or a hole pixel an earlier pass filled): if
+    q = 2 s - p is filled, p takes q's source. The first pass is the mirror
+    image across the nearest context pixel; each later one reaches about as far
+    again into the hole.
+
+    Args:
+        known: (H, W) bool context; at least one True.
+        hole: (H, W) bool pixels to fill.
+        passes: Passes at most (fewer when the hole is filled or a pass fills nothing).
+
+    Returns:
+        ``(dist, source)``: (H, W) float32 distance in pixels to the nearest
+        ``known`` pixel, and (H, W) int64 flat index (into an (H, W) array) of
+        the known pixel each pixel copies: itself on ``known``, -1 where none.
+
+    Raises:
+        ValueError: If nothing is known.
+
+    """
+    h, w = known.shape
+    source = np.where(known.reshape(-1), np.arange(h * w), -1)
+    filled = known.copy()
+    remaining = hole & ~known
+    dist = None
+    for _ in range(max(1, passes)):
+        d, nearest, sy, sx = nearest_seed(filled)
+        dist = d if dist is None else dist
+        py, px = np.nonzero(remaining)
+        k = nearest[py, px]
+        qy, qx = 2 * sy[k] - py, 2 * sx[k] - px
+        ok = (qy >= 0) & (qy < h) & (qx >= 0) & (qx < w)
+        ok &= filled[np.clip(qy, 0, h - 1), np.clip(qx, 0, w - 1)]
+        if not ok.any():
+            break
+        p = py[ok] * w + px[ok]
+        source[p] = source[qy[ok] * w + qx[ok]]
+        filled.reshape(-1)[p] = True
+        remaining.reshape(-1)[p] = False
+        if not remaining.any():
+            break
+    return dist, source.reshape(h, w)
 
 
 def make_inpainter(spec: str | Inpainter | None = None, device: str | None = None) -> Inpainter:

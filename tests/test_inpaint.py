@@ -51,12 +51,14 @@ def test_fill_reads_context_only(inpainter):
 
 def test_texture_continues_stripes_that_cross_the_boundary():
     """Stripes running into a wide hole keep running; the smooth fill blurs them to their mean."""
-    color = stripes()
-    known, hole = hole_right_of(40)
-    textured = ClassicalInpainter().fill(color, known, hole)
+    color = stripes(w=128)
+    known, hole = hole_right_of(40, w=128)
+    inpainter = ClassicalInpainter()
+    textured = inpainter.fill(color, known, hole)
     smooth = ClassicalInpainter(texture=False).fill(color, known, hole)
     far = np.zeros_like(hole)
-    far[:, 50:75] = True  # more than ramp_px into the hole (texture fully on), mirrors inside the photo
+    start = 38 + int(np.ceil(inpainter.ramp_start_px + inpainter.ramp_px))  # the copies fully on
+    far[:, start : start + 25] = True
     err_textured = np.abs(textured - color)[far].mean()
     err_smooth = np.abs(smooth - color)[far].mean()
     assert err_textured < 0.25 * err_smooth, (err_textured, err_smooth)
@@ -71,6 +73,8 @@ def test_texture_of_a_shallow_context_never_streaks():
     The mirror image of a hole pixel deeper than the strip lies outside the
     photo. Clamped to the border, every such pixel of a column would copy one
     border pixel: vertical streaks, as varied across the columns as the context.
+    Mirrored again across the rows the first pass filled, they take the strip's
+    texture instead.
     """
     rng = np.random.default_rng(1)
     h, w = 96, 64
@@ -80,12 +84,28 @@ def test_texture_of_a_shallow_context_never_streaks():
     hole = np.zeros((h, w), bool)
     hole[30:] = True
     out = ClassicalInpainter().fill(color, known, hole)
-    far = out[64:]  # the mirror images of these rows lie above the photo
-    across_columns = far[..., 0].std(axis=1).mean()
-    assert across_columns < 0.25 * color[known][:, 0].std(), across_columns
-    # Within the strip's depth the detail is still mirrored in.
-    near = out[44:54]  # ramp_px into the hole, mirrors inside the strip
-    assert near[..., 0].std(axis=1).mean() > 0.5 * color[known][:, 0].std()
+    grain = color[known][:, 0].std()
+    far = out[64:, :, 0]  # the first mirror images of these rows lie above the photo
+    assert far.std(axis=0).mean() > 0.8 * grain  # no streak: each column varies down the rows ...
+    assert far.std(axis=1).mean() > 0.8 * grain  # ... and each row across the columns
+    # Every textured pixel is a copy of a context pixel, never a blend of them.
+    context_values = set(color[known][:, 0].tolist())
+    assert set(far.ravel().tolist()) <= context_values
+
+
+def test_texture_reaches_the_middle_of_a_hole_wider_than_its_context():
+    """A hole twelve times as wide as the ring of context around it is textured to its centre."""
+    rng = np.random.default_rng(2)
+    color = rng.uniform(60.0, 180.0, (140, 140, 3)).astype(np.float32)
+    hole = np.zeros((140, 140), bool)
+    hole[10:130, 10:130] = True
+    known = ~hole
+    out = ClassicalInpainter().fill(color, known, hole)
+    centre = out[45:95, 45:95, 0]  # 35 px and more from the context: copies fully on
+    assert centre.std() > 0.8 * color[known][:, 0].std()
+    assert set(centre.ravel().tolist()) <= set(color[known][:, 0].tolist())
+    smooth = ClassicalInpainter(texture=False).fill(color, known, hole)
+    assert smooth[45:95, 45:95, 0].std() < 0.2 * color[known][:, 0].std()
 
 
 def test_texture_never_leaves_the_context_colours():
@@ -148,7 +168,7 @@ def test_plane_fits_continue_a_slanted_plane_and_fall_back_on_noise():
 def test_make_inpainter_choices(tmp_path):
     assert make_inpainter(None).name == "classical"
     assert make_inpainter("smooth").name == "smooth"
-    mine = ClassicalInpainter(sigma=3.0)
+    mine = ClassicalInpainter(ramp_px=20.0)
     assert make_inpainter(mine) is mine and isinstance(mine, Inpainter)
     with pytest.raises(Photo3DError, match="--inpainter"):
         make_inpainter(str(tmp_path / "missing.pt"))

@@ -669,3 +669,36 @@ def test_a_soft_ramp_colour_cannot_place_becomes_one_step_at_its_midpoint():
     # And no ramp is left: every pixel of those rows is at one of the two depths (the ramp's ends, within 3 %).
     rows = ldi.depth[0, 38:62]
     assert np.all(np.minimum(np.abs(rows / Z_FG - 1), np.abs(rows / Z_BG - 1)) < 0.03)
+
+
+def test_a_bump_of_the_background_beside_a_step_is_no_foreground():
+    """A smooth bump of the wall (+0.03 in disparity, no cut) within the band of the square's outline stands
+    in front of the wall's plane by more than weak, but it is background: no layer behind it (before: 45
+    synthesised pixels on the wall), and it stays context for the fill."""
+    image, depth, k = step_scene()
+    yy, xx = np.mgrid[:H, :W]
+    dn = Z_FG / depth
+    dn += 0.03 * np.exp(-((yy - 50) ** 2 + (xx - 101) ** 2) / (2 * 3.0**2))  # 11 px right of the square
+    ldi = build_ldi(image, (Z_FG / dn).astype(np.float32), k, params=LDIParams(band_px=20, soft_edges=False))
+    cut_r, cut_d = ldi.cuts
+    assert not cut_r[:, 92:].any() and not cut_d[:, 92:].any()  # the bump is smooth: no cut on it
+    syn = ldi.synthesis
+    assert syn[30:70, 40:90].sum() > 1000
+    assert syn[30:70, 40:90].sum() == syn.sum()
+
+
+@pytest.mark.parametrize(("exponent", "split"), [(0.0, 50.0), (0.5, 100 / 3), (1.0, 20.0)])
+def test_pixels_between_two_cuts_continue_the_one_that_uncovers_them_first(exponent, split):
+    """Seeds along x = 0 (jump 0.1) and x = 100 (jump 0.4): a pixel at x takes the left one while
+    x / 0.1^e < (100 - x) / 0.4^e, so the split moves from the middle (nearest seed) towards the weak cut."""
+    seeds = np.zeros((8, 101), bool)
+    seeds[:, [0, 100]] = True
+    jumps = np.zeros((8, 101), np.float32)
+    jumps[:, 0], jumps[:, 100] = 0.1, 0.4
+    dist, index, sy, sx = ldi_module._first_revealing_seed(seeds, jumps, exponent=exponent)
+    chosen = sx[index]
+    x = np.arange(101)
+    assert (chosen[:, x < split - 1.5] == 0).all() and (chosen[:, x > split + 1.5] == 100).all()
+    np.testing.assert_allclose(
+        dist[4], np.minimum(x, 100 - x) if exponent == 0 else np.where(chosen[4] == 0, x, 100 - x)
+    )
