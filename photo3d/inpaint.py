@@ -132,7 +132,8 @@ class ClassicalInpainter:
     Attributes:
         name: ``"classical"``, or ``"smooth"`` without texture.
         texture: Whether to copy the context's texture into the hole.
-        ramp_start_px: Distance from the context, in pixels, where the copies start.
+        ramp_start_px: Distance from the context, in pixels, where the copies start (a fill at half
+            resolution uses :meth:`downscaled`, so this stays in the photo's pixels).
         ramp_px: Distance over which they fade in, in pixels.
         passes: Mirror passes at most (each reaches about as far again as the context is deep).
 
@@ -146,6 +147,10 @@ class ClassicalInpainter:
         self.ramp_px = float(ramp_px)
         self.passes = int(passes)
         self.name = "classical" if texture else "smooth"
+
+    def downscaled(self, factor: int) -> ClassicalInpainter:
+        """The same inpainter for an image ``factor`` times smaller: its distances kept in the full size's pixels."""
+        return ClassicalInpainter(self.texture, self.ramp_start_px / factor, self.ramp_px / factor, self.passes)
 
     def fill(self, color: np.ndarray, known: np.ndarray, hole: np.ndarray) -> np.ndarray:
         """Fills ``hole`` from ``known`` (see :meth:`Inpainter.fill`).

@@ -1203,5 +1203,7 @@ def _fill_scaled(
         cv2.resize(hole.view(np.uint8) * np.uint8(255), size, interpolation=cv2.INTER_AREA) > 0
     ) & ~small_known
     small = cv2.resize(color, size, interpolation=cv2.INTER_AREA)  # only context pixels are read
+    if isinstance(inpainter, ClassicalInpainter):
+        inpainter = inpainter.downscaled(scale)  # texture starts as far from the context as at full size
     filled = inpainter.fill(small, small_known, small_hole)
     return cv2.resize(filled, (w, h), interpolation=cv2.INTER_LINEAR)

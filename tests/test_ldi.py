@@ -702,3 +702,20 @@ def test_pixels_between_two_cuts_continue_the_one_that_uncovers_them_first(expon
     np.testing.assert_allclose(
         dist[4], np.minimum(x, 100 - x) if exponent == 0 else np.where(chosen[4] == 0, x, 100 - x)
     )
+
+
+def test_a_fill_at_half_resolution_starts_its_texture_as_far_from_the_context():
+    """Random texture (4 px blocks, which halving keeps) left of a wide hole: at half resolution the copies
+    still start 6 px (photo pixels) from the context and are fully on by 30 px, as at full resolution."""
+    rng = np.random.default_rng(3)
+    color = np.kron(rng.uniform(60.0, 180.0, (16, 40, 3)), np.ones((4, 4, 1))).astype(np.float32)
+    known = np.zeros((64, 160), bool)
+    known[:, :60] = True
+    hole = ~known
+    inpainter = ldi_module.ClassicalInpainter()
+    grain = color[known][:, 0].std()
+    for scale in (1, 2):
+        out = ldi_module._fill_scaled(inpainter, color, known, hole, scale)
+        near, far = out[:, 60:64, 0], out[:, 92:104, 0]  # within 4 px of the context; 32-44 px from it
+        assert near.std(axis=0).mean() < 0.35 * grain, scale
+        assert far.std(axis=0).mean() > 0.7 * grain, scale
