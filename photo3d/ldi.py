@@ -663,12 +663,11 @@ def _cut_sides(
 def _bg_jumps(dn: np.ndarray, cut_r: np.ndarray, cut_d: np.ndarray) -> np.ndarray:
     """(H, W) float32: at the far pixel of every cut link, the largest disparity jump of its links; 0 elsewhere."""
     jumps = np.zeros(dn.shape, np.float32)
-    for axis, cut in ((1, cut_r), (0, cut_d)):
-        step = np.diff(dn, axis=axis)
-        jump = np.where(cut, np.abs(step), 0.0).astype(np.float32)
-        a, b = (np.s_[:, :-1], np.s_[:, 1:]) if axis == 1 else (np.s_[:-1, :], np.s_[1:, :])
-        np.maximum(jumps[a], np.where(step > 0, jump, 0.0), out=jumps[a])  # the far side is the first pixel
-        np.maximum(jumps[b], np.where(step < 0, jump, 0.0), out=jumps[b])
+    for cut, (oy, ox) in ((cut_r, (0, 1)), (cut_d, (1, 0))):
+        y, x = np.nonzero(cut)  # the links are few: a sparse pass, not four full-image ones
+        a, b = dn[y, x], dn[y + oy, x + ox]
+        near_second = b > a
+        np.maximum.at(jumps, (np.where(near_second, y, y + oy), np.where(near_second, x, x + ox)), np.abs(b - a))
     return jumps
 
 
