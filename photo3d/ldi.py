@@ -687,9 +687,8 @@ def _first_revealing_seed(
     compromise: on ``benchmarks/view_synthesis.py``, against nearest seeds, it
     costs up to 0.54 dB on ICL-NUIM's disoccluded pixels and 0.12 dB elsewhere
     (exponent 1: 0.75 and 0.34 dB), and it keeps the suit off the ground beside
-    the arm. The jumps are binned into ``classes`` octaves
-    below the largest, each weighted by its median jump: one distance transform
-    per class.
+    the arm. The jumps are binned into ``classes`` octaves below the largest,
+    each weighted by its median jump: one distance transform per class.
 
     Args:
         seeds: (H, W) bool; at least one True.
