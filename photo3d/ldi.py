@@ -1069,7 +1069,7 @@ def _back_layer(
     # Context is background reached from a step: a patch of it that no cut steeper than ``strong`` borders
     # lies behind weak cuts only (a seam of 0.01 that hysteresis linked to a silhouette), most often the
     # foreground's own surface, and would copy the foreground into the fill.
-    steep_bg, _ = _cut_sides(dn, cut_r, cut_d, params.strong)
+    steep_bg = jumps > params.strong
     if steep_bg.any():
         beside = cv2.dilate(steep_bg.view(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
         context = _connected_to(context, context & beside)
