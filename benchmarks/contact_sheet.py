@@ -9,7 +9,7 @@ tile of frame 30 is ``frames/00030.png``), but only the frames shown are drawn:
 the LDI and mesh are built once per photo and trajectory from the whole clip's
 cameras (they size the back layers, the mesh simplification and the edge zoom,
 as in :func:`photo3d.pipeline.render_photo`), then a
-:class:`photo3d.render.Renderer` draws the chosen cameras.
+:class:`photo3d.render.renderer.Renderer` draws the chosen cameras.
 
 Rows of the sheet (frames at 1/4 and 3/4 of each 120-frame clip, i.e. frames 30
 and 90: the two sideways extremes of the orbit and swing, the top and the bottom of
@@ -75,13 +75,13 @@ REAL = _REPO.parent / "shared" / "data" / "real"
 sys.path.insert(0, str(_REPO))
 
 import photo3d  # noqa: E402
+from photo3d.camera.framing import edge_zoom, format_preset, letterbox, zoom_about  # noqa: E402
 from photo3d.errors import Photo3DError  # noqa: E402
-from photo3d.framing import edge_zoom, format_preset, letterbox, zoom_about  # noqa: E402
-from photo3d.inpaint import make_inpainter  # noqa: E402
-from photo3d.mesh import mesh_from_ldi, simplify_tolerance  # noqa: E402
-from photo3d.outputs import atomic_output, check_writable  # noqa: E402
+from photo3d.io.outputs import atomic_output, check_writable  # noqa: E402
+from photo3d.ldi.inpaint import make_inpainter  # noqa: E402
+from photo3d.mesh.triangulate import mesh_from_ldi, simplify_tolerance  # noqa: E402
 from photo3d.pipeline import CameraPlan, Scene, plan_render  # noqa: E402
-from photo3d.render import Renderer  # noqa: E402
+from photo3d.render.renderer import Renderer  # noqa: E402
 
 GAP = 4
 """Pixels between tiles and around the sheet."""

@@ -1,9 +1,9 @@
 """Depth accuracy of depth models on the real photos with ground truth (../shared/data/real).
 
 For each model and item (TUM RGB-D, KITTI LiDAR, Middlebury cones and tsukuba)
-it predicts depth with photo3d.estimate.DepthEstimator, aligns the prediction to
+it predicts depth with photo3d.depth.estimate.DepthEstimator, aligns the prediction to
 the ground truth by least-squares scale and shift in disparity space (MiDaS
-protocol, photo3d.metrics.depth_metrics) and prints AbsRel and δ<1.25 over the
+protocol, benchmarks.metrics.depth_metrics) and prints AbsRel and δ<1.25 over the
 pixels with ground truth (KITTI: only the ~20k LiDAR pixels).
 
 --gt evaluates the ground truth itself as a check on the harness: "gt" (the
@@ -38,10 +38,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
-from ground_truth import LOADERS, REAL, GroundTruth
 
-from photo3d.errors import Photo3DError
-from photo3d.metrics import depth_metrics
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the benchmarks package, run from a checkout
+
+from benchmarks.ground_truth import LOADERS, REAL, GroundTruth  # noqa: E402
+from benchmarks.metrics import depth_metrics  # noqa: E402
+from photo3d.errors import Photo3DError  # noqa: E402
 
 NOISE_SIGMA = 0.1
 """Standard deviation of the log-normal depth noise of the "gt-noise10%" row."""
@@ -76,8 +78,8 @@ def gt_predictors() -> Iterator[tuple[str, Predictor]]:
 
 
 def model_predictor(model: str, device: str | None, resolution: int | None) -> tuple[Predictor, float]:
-    """Loads a model through photo3d.estimate (with one warm-up run); returns its predictor and that time in s."""
-    from photo3d.estimate import DepthEstimator
+    """Loads a model through photo3d.depth.estimate (with one warm-up run); returns its predictor and that time in s."""
+    from photo3d.depth.estimate import DepthEstimator
 
     t0 = time.perf_counter()
     estimator = DepthEstimator(model, device=device, resolution=resolution)
@@ -138,7 +140,7 @@ def main() -> None:
         "--model", action="append", default=[], metavar="ID_OR_DIR", help="Hugging Face depth model id or local folder"
     )
     parser.add_argument(
-        "--random", action="append", default=[], metavar="ARCH", help="random-weight model (photo3d.testing)"
+        "--random", action="append", default=[], metavar="ARCH", help="random-weight model (tests.support.models)"
     )
     parser.add_argument("--gt", action="store_true", help="evaluate the ground truth itself (harness check)")
     parser.add_argument("--resolution", type=int, help="model input resolution (default: the model's)")
@@ -171,7 +173,7 @@ def main() -> None:
                 rows += [evaluate(label, predict, item) for item in data]
         models = [(m, m) for m in args.model]
         if args.random:
-            from photo3d.testing import save_random_model
+            from tests.support.models import save_random_model
 
             tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="photo3d-random-")))
             models += [(f"random:{a}", str(save_random_model(tmp / a, a))) for a in args.random]

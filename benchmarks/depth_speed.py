@@ -21,6 +21,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.support, run from a checkout
+
 
 def synthetic_scene(width: int, height: int):
     from photo3d.sample import make_sample_scene
@@ -39,9 +41,9 @@ def main() -> int:
 
     import torch
 
-    from photo3d.estimate import DepthCache, DepthEstimator
-    from photo3d.testing import save_random_model
-    from photo3d.upsample import upsample_disparity
+    from photo3d.depth.estimate import DepthCache, DepthEstimator
+    from photo3d.depth.upsample import upsample_disparity
+    from tests.support.models import save_random_model
 
     with tempfile.TemporaryDirectory() as tmp:
         model = args.model or str(save_random_model(Path(tmp) / "dav2-small", "depth-anything-v2-small"))

@@ -25,11 +25,11 @@ REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
 def measure(size: str | None, frames: int, ssaa: int, trajectory: str, sample: bool) -> dict:
     import numpy as np
 
-    from photo3d.export import write_ply
-    from photo3d.framing import edge_zoom
+    from photo3d.camera.framing import edge_zoom
+    from photo3d.io.export import write_ply
+    from photo3d.io.video import open_writer
     from photo3d.pipeline import RenderSettings, Scene, build_3d_photo, load_scene, plan_cameras, render_frames
-    from photo3d.render import Renderer
-    from photo3d.video import open_writer
+    from photo3d.render.renderer import Renderer
 
     if sample:
         from photo3d.sample import make_sample_scene

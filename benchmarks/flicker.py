@@ -1,9 +1,9 @@
 """Temporal flicker (shimmer) of fine texture under slow camera motion, per anti-aliasing setting.
 
-The ``fine_texture`` synthetic scene (:mod:`photo3d.synthetic`: a room of
+The ``fine_texture`` synthetic scene (:mod:`benchmarks.synthetic`: a room of
 procedural 1-pixel texture) is lifted to an LDI and mesh once, then rendered
 while the camera slides sideways by about 0.13 output pixels per frame (a
-static scene, a constant sub-pixel speed). :func:`photo3d.metrics.temporal_flicker`
+static scene, a constant sub-pixel speed). :func:`benchmarks.metrics.temporal_flicker`
 measures the mean absolute second temporal difference in linear light: near
 zero for a band-limited rendering, large where texture crawls and shimmers.
 The photo is shown at 1.5x magnification and, more demanding, at 0.5x
@@ -22,12 +22,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from photo3d.camera import Pose  # noqa: E402
-from photo3d.ldi import build_ldi  # noqa: E402
-from photo3d.mesh import mesh_from_ldi, simplify_tolerance  # noqa: E402
-from photo3d.metrics import temporal_flicker  # noqa: E402
-from photo3d.render import Renderer  # noqa: E402
-from photo3d.synthetic import render_view, scene_catalog  # noqa: E402
+from benchmarks.metrics import temporal_flicker  # noqa: E402
+from benchmarks.synthetic import render_view, scene_catalog  # noqa: E402
+from photo3d.camera.intrinsics import Pose  # noqa: E402
+from photo3d.ldi.layering import build_ldi  # noqa: E402
+from photo3d.mesh.triangulate import mesh_from_ldi, simplify_tolerance  # noqa: E402
+from photo3d.render.renderer import Renderer  # noqa: E402
 
 SETTINGS = [(1.0, 0), (1.5, 0), (2.0, 0), (4.0, 0), (1.0, 4), (2.0, 4)]
 FRAMES = 24

@@ -12,7 +12,7 @@ temporary virtual environment (``benchmarks/depthflow_runner.py``); its column
 is left empty if it cannot be installed.
 
 A second table gives the triangle counts before and after simplification
-(adaptive tessellation, see :func:`photo3d.mesh.mesh_from_ldi`).
+(adaptive tessellation, see :func:`photo3d.mesh.triangulate.mesh_from_ldi`).
 
     .venv/bin/python benchmarks/render_speed.py                  # everything (about 30 min on 2 CPU cores)
     .venv/bin/python benchmarks/render_speed.py --quick          # moon only, SSAA 2, no DepthFlow
@@ -57,7 +57,7 @@ import json, sys, time
 t_start = time.perf_counter()
 sys.path.insert(0, {repo!r})
 from pathlib import Path
-from photo3d.depth import DepthOptions
+from photo3d.depth.conversions import DepthOptions
 from photo3d.pipeline import DepthSettings, RenderSettings, load_scene, render_photo
 depth = {depth!r}
 settings = DepthSettings(path=Path(depth) if depth else None, options=DepthOptions(kind={kind!r}, scale={scale!r}))
@@ -118,9 +118,9 @@ def depthflow_run(python, name: str, size: tuple[int, int], frames: int, ssaa: f
 
 def triangle_counts(names: list[str], size: tuple[int, int], trajectory: str, error_px: float) -> list[dict]:
     """Faces of the full-resolution mesh against the simplified one, for the cameras of one clip."""
-    from photo3d.depth import DepthOptions
-    from photo3d.ldi import build_ldi
-    from photo3d.mesh import mesh_from_ldi, simplify_tolerance
+    from photo3d.depth.conversions import DepthOptions
+    from photo3d.ldi.layering import build_ldi
+    from photo3d.mesh.triangulate import mesh_from_ldi, simplify_tolerance
     from photo3d.pipeline import DepthSettings, RenderSettings, load_scene, plan_cameras
 
     rows = []

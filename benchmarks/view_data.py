@@ -3,7 +3,7 @@
 Library module for ``benchmarks/view_synthesis.py``: how well does a renderer reproduce a real second view of
 the scene from one photo and its depth? Everything here follows photo3d's conventions (``docs/conventions.md``):
 OpenCV camera axes (x right, y down, z forward), pixel ``(u, v)`` covers ``[u, u + 1) x [v, v + 1)`` with its
-centre at ``(u + 0.5, v + 0.5)``, planar depth, and a target :class:`~photo3d.camera.Pose` that is
+centre at ``(u + 0.5, v + 0.5)``, planar depth, and a target :class:`~photo3d.camera.intrinsics.Pose` that is
 camera-to-source (target camera -> source camera frame).
 
 A point at continuous image position ``(x, y)`` (``x = fx * X / Z + cx``) falls in pixel
@@ -39,7 +39,7 @@ _REPO = Path(__file__).resolve().parents[1]
 if str(_REPO) not in sys.path:  # run from a checkout without installing photo3d
     sys.path.insert(0, str(_REPO))
 
-from photo3d.camera import Intrinsics, Pose, unproject_depth  # noqa: E402
+from photo3d.camera.intrinsics import Intrinsics, Pose, unproject_depth  # noqa: E402
 
 __all__ = [
     "REAL",
@@ -605,7 +605,7 @@ def load_iclnuim(root: Path = REAL, frames: tuple[int, ...] = (1, 2, 3, 4)) -> C
     * Masks: :func:`visibility_masks` with ``rel_tol =`` :data:`ICL_REL_TOL`, target pixels mapping onto invalid
       source depth are neither.
 
-    Check (``tests/test_view_data.py``): forward-warping frame 0 with its depth into frames 1..4 gives a mean
+    Check (``tests/benchmarks/test_view_data.py``): forward-warping frame 0 with its depth into frames 1..4 gives a mean
     absolute error of about 3 grey levels on ``visible`` pixels, against about 17 unwarped.
     """
     folder = Path(root) / "synth_iclnuim_open3d"

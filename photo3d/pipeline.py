@@ -2,7 +2,7 @@
 
 Data flows one way: :func:`load_scene` (input) -> :func:`build_3d_photo` (LDI,
 mesh) -> :func:`plan_cameras` (trajectory, framing) -> :func:`render_frames`
-(renderer into a writer) and :func:`photo3d.export.write_ply`. :func:`render_photo`
+(renderer into a writer) and :func:`photo3d.io.export.write_ply`. :func:`render_photo`
 runs them all; it is what ``photo3d render`` calls.
 """
 
@@ -17,11 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .camera import Intrinsics, Pose
-from .depth import DepthOptions
-from .errors import Photo3DError
-from .estimate import DEFAULT_FAR, DEFAULT_NEAR
-from .framing import (
+from .camera.framing import (
     FRAMINGS,
     Subject,
     base_output_intrinsics,
@@ -31,10 +27,14 @@ from .framing import (
     letterbox,
     zoom_about,
 )
-from .inpaint import Inpainter, make_inpainter
-from .ldi import LDI, LDIParams, build_ldi
-from .mesh import Mesh, mesh_from_ldi, simplify_tolerance
-from .trajectory import Motion, load_trajectory, scene_scale, trajectory_cameras
+from .camera.intrinsics import Intrinsics, Pose
+from .camera.trajectory import Motion, load_trajectory, scene_scale, trajectory_cameras
+from .depth.conversions import DepthOptions
+from .depth.estimate import DEFAULT_FAR, DEFAULT_NEAR
+from .errors import Photo3DError
+from .ldi.inpaint import Inpainter, make_inpainter
+from .ldi.layering import LDI, LDIParams, build_ldi
+from .mesh.triangulate import Mesh, mesh_from_ldi, simplify_tolerance
 
 __all__ = [
     "DepthSettings",
@@ -91,24 +91,24 @@ class RenderSettings:
         framing: ``"cover"``: fill the frame (cropped around the subject) and zoom just enough to keep the
             photo's edge out of view; ``"contain"``: the whole photo with bars; ``"none"``: the source
             camera's focal length and pixel grid, nothing added.
-        crf: Video quality (lower is better); None: the encoder's default (see :func:`photo3d.video.open_writer`).
+        crf: Video quality (lower is better); None: the encoder's default (see :func:`photo3d.io.video.open_writer`).
         codec: ``"h264"`` (default for .mp4), ``"h265"``, ``"vp9"`` (.webm); None picks by the file suffix.
         encoder_preset: x264/x265 speed preset (``ultrafast`` ... ``veryslow``); None: ``veryfast``.
         intensity: Amount of camera motion (1 = the preset's, 0 = still), >= 0.
         focus: Planar depth that stays put on screen (a lens shift keeps it still); None: the subject's depth
-            (:func:`photo3d.framing.find_subject`); ``inf``: no lens shift, the camera keeps its axis and
+            (:func:`photo3d.camera.framing.find_subject`); ``inf``: no lens shift, the camera keeps its axis and
             everything moves (as in 3d-photo-inpainting). Stereo then converges on the subject.
         playback: ``"once"``, ``"loop"`` or ``"pingpong"``; None: the trajectory's own.
         reverse: Play the trajectory backwards.
-        easing: Time easing (see :data:`photo3d.trajectory.EASINGS`); None: the trajectory's own.
-        stereo: None, or ``"sbs"``, ``"tb"``, ``"anaglyph"`` (see :mod:`photo3d.stereo`).
+        easing: Time easing (see :data:`photo3d.camera.trajectory.EASINGS`); None: the trajectory's own.
+        stereo: None, or ``"sbs"``, ``"tb"``, ``"anaglyph"`` (see :mod:`photo3d.camera.stereo`).
         baseline: Distance between the eyes as a fraction of the focus depth (stereo only), >= 0.
         simplify: Largest geometric error of mesh simplification in pixels of the coarser of the output's
-            and the photo's grids (0: one vertex per pixel; see :func:`photo3d.mesh.simplify_tolerance`).
+            and the photo's grids (0: one vertex per pixel; see :func:`photo3d.mesh.triangulate.simplify_tolerance`).
         ldi: LDI construction settings.
         inpainter: Colour inpainter of the back layers: ``"classical"`` (smooth fill plus texture),
             ``"smooth"``, the path of a TorchScript network (e.g. LaMa's ``big-lama.pt``), or an
-            :class:`~photo3d.inpaint.Inpainter` (see :func:`~photo3d.inpaint.make_inpainter`).
+            :class:`~photo3d.ldi.inpaint.Inpainter` (see :func:`~photo3d.ldi.inpaint.make_inpainter`).
         device: Torch device of a learned inpainter (None: CUDA, then MPS, then CPU).
 
     """
@@ -197,12 +197,12 @@ class DepthSettings:
     Sources, in order: a depth map file (``path``); else, unless ``model`` is
     given, depth embedded in the photo (Google Camera Lens Blur GDepth, Apple
     portrait HEIC); else a depth network (``model``, default
-    :data:`photo3d.estimate.DEFAULT_MODEL`).
+    :data:`photo3d.depth.estimate.DEFAULT_MODEL`).
 
     Attributes:
         path: A depth map file (``--depth``): PNG, TIFF, ``.npy``, ``.pfm`` or ``.exr``.
         options: How to read that file: kind (depth, disparity or ray distance), invert,
-            scale (see :class:`photo3d.depth.DepthOptions`). Its ``clip`` applies to
+            scale (see :class:`photo3d.depth.conversions.DepthOptions`). Its ``clip`` applies to
             every source.
         model: Hugging Face model id or local folder (``--depth-model``); given
             explicitly, the network runs even when the photo embeds depth.
@@ -210,8 +210,8 @@ class DepthSettings:
         device: ``cpu``, ``cuda``, ``cuda:N`` or ``mps``; None picks the best available.
         near: Depth of the nearest pixel of a relative prediction.
         far: Depth of the farthest pixel of a relative prediction.
-        cache: Cache network results on disk (see :class:`photo3d.estimate.DepthCache`).
-        cache_dir: The cache folder; None uses :func:`photo3d.estimate.default_cache_dir`.
+        cache: Cache network results on disk (see :class:`photo3d.depth.estimate.DepthCache`).
+        cache_dir: The cache folder; None uses :func:`photo3d.depth.estimate.default_cache_dir`.
 
     """
 
@@ -252,7 +252,7 @@ def load_scene(
             loaded, or no network with the model not cached.
 
     """
-    from .image import load_image
+    from .io.image import load_image
 
     if depth is None or isinstance(depth, (str, Path)):
         depth = DepthSettings(path=None if depth is None else Path(depth))
@@ -266,7 +266,7 @@ def load_scene(
 
 
 def _intrinsics(image: np.ndarray, fov: float | None, focal_px: float | None, found_focal: float | None) -> Intrinsics:
-    from .camera import DEFAULT_FOV_DEG
+    from .camera.intrinsics import DEFAULT_FOV_DEG
 
     h, w = image.shape[:2]
     if focal_px is not None:
@@ -315,7 +315,7 @@ def obtain_depth(
         Photo3DError: For unreadable depth, corrupt embedded metadata, or a model that cannot run.
 
     """
-    from .depth import apply_depth_clip, load_depth
+    from .depth.conversions import apply_depth_clip, load_depth
 
     h, w = image.shape[:2]
     clip = settings.options.clip
@@ -326,7 +326,7 @@ def obtain_depth(
         found = _embedded_depth(image_path, image, clip)
         if found is not None:
             return found
-    from .estimate import DEFAULT_MODEL, DepthCache, prediction_to_depth
+    from .depth.estimate import DEFAULT_MODEL, DepthCache, prediction_to_depth
 
     model = settings.model or DEFAULT_MODEL
     estimator = _estimator(model, settings.device, settings.resolution)
@@ -343,9 +343,9 @@ def obtain_depth(
 
 
 def _embedded_depth(image_path: str | Path, image: np.ndarray, clip: tuple[float, float] | None) -> FoundDepth | None:
-    from .depth import apply_depth_clip
-    from .embedded import read_embedded_depth
-    from .upsample import upsample_depth
+    from .depth.conversions import apply_depth_clip
+    from .depth.upsample import upsample_depth
+    from .io.embedded import read_embedded_depth
 
     embedded = read_embedded_depth(image_path)
     if embedded is None:
@@ -364,7 +364,7 @@ def _embedded_depth(image_path: str | Path, image: np.ndarray, clip: tuple[float
 @functools.lru_cache(maxsize=2)
 def _estimator(model: str, device: str | None, resolution: int | None):
     """One loaded network per (model, device, resolution) for the whole process (batches reuse it)."""
-    from .estimate import DepthEstimator
+    from .depth.estimate import DepthEstimator
 
     return DepthEstimator(model, device=device, resolution=resolution)
 
@@ -396,8 +396,8 @@ def export_depth_maps(
         Photo3DError: For unreadable input, a model that cannot run, or an output that cannot be written.
 
     """
-    from .export import write_depth_png, write_depth_preview, write_normal_map
-    from .outputs import check_writable
+    from .io.export import write_depth_png, write_depth_preview, write_normal_map
+    from .io.outputs import check_writable
 
     out_dir = Path(out_dir)
     stem = Path(photo).stem
@@ -428,8 +428,8 @@ def output_size(scene: Scene, size: tuple[int, int] | None, stereo: str | None =
         scene: The photo (its size is the default).
         size: ``(width, height)`` in pixels, or None for the photo's size rounded down to even numbers
             (two eyes of that size side by side or stacked with ``stereo``, see
-            :func:`photo3d.stereo.stereo_frame_size`).
-        stereo: None or one of :data:`photo3d.stereo.STEREO_MODES`.
+            :func:`photo3d.camera.stereo.stereo_frame_size`).
+        stereo: None or one of :data:`photo3d.camera.stereo.STEREO_MODES`.
 
     Returns:
         ``(width, height)`` in pixels, each >= 2.
@@ -442,7 +442,7 @@ def output_size(scene: Scene, size: tuple[int, int] | None, stereo: str | None =
         w, h = scene.intrinsics.width, scene.intrinsics.height
         size = (max(2, w - w % 2), max(2, h - h % 2))
         if stereo is not None:
-            from .stereo import stereo_frame_size
+            from .camera.stereo import stereo_frame_size
 
             size = stereo_frame_size(size[0], size[1], stereo)
     if size[0] < 2 or size[1] < 2:
@@ -451,7 +451,7 @@ def output_size(scene: Scene, size: tuple[int, int] | None, stereo: str | None =
 
 
 def eye_size(frame: tuple[int, int], stereo: str | None) -> tuple[int, int]:
-    """The size of one eye's view inside a frame (the inverse of :func:`photo3d.stereo.stereo_frame_size`).
+    """The size of one eye's view inside a frame (the inverse of :func:`photo3d.camera.stereo.stereo_frame_size`).
 
     Args:
         frame: ``(width, height)`` of the written frame in pixels.
@@ -545,7 +545,7 @@ def _render_cameras(plan: CameraPlan, settings: RenderSettings) -> list[tuple[Po
     """Every camera to render, in order: one per frame, or left and right eye per frame with ``stereo``."""
     if settings.stereo is None:
         return list(plan.cameras)
-    from .stereo import stereo_cameras
+    from .camera.stereo import stereo_cameras
 
     if not settings.baseline >= 0:
         raise Photo3DError(f"--baseline must be at least 0, got {settings.baseline}")
@@ -565,7 +565,7 @@ def build_3d_photo(
         scene: Photo, depth and camera.
         poses: The trajectory's poses, which size the back layers.
         params: LDI settings.
-        inpainter: Colour inpainter or its name/path (see :func:`~photo3d.inpaint.make_inpainter`).
+        inpainter: Colour inpainter or its name/path (see :func:`~photo3d.ldi.inpaint.make_inpainter`).
 
     Raises:
         Photo3DError: If the inpainter cannot be made.
@@ -616,9 +616,9 @@ def render_frames(
         The OpenGL renderer's name.
 
     """
-    from .render import Renderer
-    from .stereo import compose_stereo, stereo_frame_size
-    from .video import open_writer
+    from .camera.stereo import compose_stereo, stereo_frame_size
+    from .io.video import open_writer
+    from .render.renderer import Renderer
 
     k0 = cameras[0][1]
     view = (k0.width, k0.height)
@@ -670,9 +670,9 @@ def render_photo(
         Photo3DError: For invalid settings or outputs that cannot be written.
 
     """
-    from .export import write_ply
-    from .outputs import check_writable
-    from .video import is_still
+    from .io.export import write_ply
+    from .io.outputs import check_writable
+    from .io.video import is_still
 
     for target in (out, ply):
         if target is not None:

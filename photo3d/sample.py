@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .camera import Intrinsics, pixel_rays
+from .camera.intrinsics import Intrinsics, pixel_rays
 
 __all__ = ["SampleScene", "make_sample_scene"]
 

@@ -23,7 +23,7 @@ def real_data() -> Path:
 @pytest.fixture(scope="session")
 def gl_context():
     """One headless EGL context for the whole session (Mesa llvmpipe where there is no GPU)."""
-    from photo3d.render import create_context
+    from photo3d.render.renderer import create_context
 
     ctx = create_context()
     yield ctx

@@ -1,0 +1,1 @@
+"""Benchmarks (run each script with ``--help``) and the support they share with the tests."""

@@ -1,0 +1,1 @@
+"""The camera: intrinsics and poses, trajectories, framing of the output, the subject and stereo eyes."""

@@ -1,0 +1,1 @@
+"""Triangle meshes of an LDI, with adaptive simplification."""

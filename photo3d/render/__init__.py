@@ -1,0 +1,1 @@
+"""Rendering with moderngl: the renderer and its GLSL sources."""

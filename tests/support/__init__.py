@@ -1,0 +1,1 @@
+"""What the tests share: assertions and tiny randomly initialised models."""
