@@ -8,8 +8,22 @@ anything else is a bug.
 
 from __future__ import annotations
 
-__all__ = ["Photo3DError"]
+__all__ = ["Photo3DError", "one_line"]
 
 
 class Photo3DError(Exception):
     """A problem with the user's input or environment, described in one line."""
+
+
+def one_line(error: BaseException) -> str:
+    """An exception's text collapsed to one line, for messages that quote it.
+
+    Args:
+        error: Any exception.
+
+    Returns:
+        ``str(error)`` with every run of whitespace (newlines included) replaced by one space; the
+        exception's type name if it has no text.
+
+    """
+    return " ".join(str(error).split()) or type(error).__name__

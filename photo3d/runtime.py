@@ -1,4 +1,4 @@
-"""How photo3d uses the machine: worker threads, and the C allocator of the ``photo3d`` command."""
+"""How photo3d uses the machine: worker threads, the torch device, and the C allocator of the ``photo3d`` command."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
-__all__ = ["MMAP_THRESHOLD", "TRIM_THRESHOLD", "map_threads", "num_workers", "tune_allocator"]
+from .errors import Photo3DError
+
+__all__ = ["MMAP_THRESHOLD", "TRIM_THRESHOLD", "map_threads", "num_workers", "select_device", "tune_allocator"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -87,3 +89,27 @@ def tune_allocator() -> bool:
         return False
     mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
     return bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD))
+
+
+def select_device(device: str | None = None) -> str:
+    """The torch device to run on: ``device`` if given, else CUDA, then MPS, then CPU.
+
+    Raises:
+        Photo3DError: If the asked device is not available.
+
+    """
+    import torch
+
+    if device is None:
+        if torch.cuda.is_available():
+            return "cuda"
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return "mps"
+        return "cpu"
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise Photo3DError(f"--device {device}: no CUDA GPU is available to torch")
+    if device == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise Photo3DError("--device mps: Apple's Metal backend is not available to torch")
+    if device not in ("cpu", "mps") and not device.startswith("cuda"):
+        raise Photo3DError(f"--device must be cpu, cuda, cuda:N or mps, got {device!r}")
+    return device

@@ -21,6 +21,7 @@ __all__ = [
     "DEFAULT_FOV_DEG",
     "Intrinsics",
     "Pose",
+    "aspect_ratios_differ",
     "look_at_rotation",
     "opencv_to_blender",
     "pixel_rays",
@@ -245,3 +246,26 @@ def opencv_to_blender(points: np.ndarray) -> np.ndarray:
     """
     p = np.asarray(points)
     return np.stack([p[..., 0], p[..., 2], -p[..., 1]], axis=-1)
+
+
+_ASPECT_TOLERANCE = 0.01  # relative difference of w/h
+
+
+def aspect_ratios_differ(w: float, h: float, width: float, height: float) -> bool:
+    """Whether a ``w`` x ``h`` map and a ``width`` x ``height`` photo differ in aspect ratio by more than 1 %.
+
+    The one tolerance photo3d uses wherever a depth map must cover a photo (files,
+    embedded depth, network outputs): ``|w/h - width/height| > 0.01 * width/height``.
+
+    Args:
+        w: The map's width, > 0 (pixels, or any unit shared with ``h``).
+        h: The map's height, > 0.
+        width: The photo's width, > 0.
+        height: The photo's height, > 0.
+
+    >>> aspect_ratios_differ(320, 240, 4032, 3024), aspect_ratios_differ(240, 320, 4032, 3024)
+    (False, True)
+
+    """
+    aspect = width / height
+    return abs(w / h - aspect) > _ASPECT_TOLERANCE * aspect

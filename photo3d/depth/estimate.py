@@ -46,6 +46,7 @@ from urllib.request import getproxies, proxy_bypass
 import numpy as np
 
 from ..errors import Photo3DError
+from ..runtime import select_device
 
 __all__ = [
     "DEFAULT_FAR",
@@ -59,7 +60,6 @@ __all__ = [
     "prediction_to_depth",
     "relative_disparity_to_depth",
     "resolve_model",
-    "select_device",
 ]
 
 log = logging.getLogger(__name__)
@@ -210,30 +210,6 @@ def _folder_revision(folder: Path) -> str:
             st = f.stat()
             parts.append(f"{f.name}:{st.st_size}:{st.st_mtime_ns}")
     return f"{folder.resolve()}|" + ",".join(parts)
-
-
-def select_device(device: str | None = None) -> str:
-    """The torch device to run on: ``device`` if given, else CUDA, then MPS, then CPU.
-
-    Raises:
-        Photo3DError: If the asked device is not available.
-
-    """
-    import torch
-
-    if device is None:
-        if torch.cuda.is_available():
-            return "cuda"
-        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-            return "mps"
-        return "cpu"
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise Photo3DError(f"--device {device}: no CUDA GPU is available to torch")
-    if device == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
-        raise Photo3DError("--device mps: Apple's Metal backend is not available to torch")
-    if device not in ("cpu", "mps") and not device.startswith("cuda"):
-        raise Photo3DError(f"--device must be cpu, cuda, cuda:N or mps, got {device!r}")
-    return device
 
 
 @dataclass

@@ -109,10 +109,10 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from ..camera.intrinsics import aspect_ratios_differ
 from ..errors import Photo3DError
 from ..ldi.inpaint import extrapolate_disparity, mask_extent, nearest_seed
 from ..ldi.matte import MIN_SEPARATION, UNKNOWN, estimate_matte, preload_solver
-from .conversions import aspect_ratios_differ
 
 __all__ = [
     "MATTE_MIN_STEP",

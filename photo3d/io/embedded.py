@@ -65,9 +65,9 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from ..depth.conversions import aspect_ratios_differ
-from ..errors import Photo3DError
-from .image import _decode_bytes, _is_heif, _one_line, _orientation, _read_file, _to_rgb8
+from ..camera.intrinsics import aspect_ratios_differ
+from ..errors import Photo3DError, one_line
+from .image import decode_bytes, exif_orientation, is_heif, read_file, to_rgb8
 
 __all__ = ["EmbeddedDepth", "read_embedded_depth"]
 
@@ -148,11 +148,11 @@ def read_embedded_depth(path: str | os.PathLike[str]) -> EmbeddedDepth | None:
 
     """
     name = os.fspath(path)
-    data = _read_file(path, "photo")
+    data = read_file(path, "photo")
     try:
         if data.startswith(b"\xff\xd8"):
             return _read_google_depth(data, name)
-        if _is_heif(data):
+        if is_heif(data):
             return _read_heif_depth(data, name)
     except _CorruptError as e:
         raise Photo3DError(f"embedded depth in {name} is unusable: {e}; {_HINT}") from None
@@ -225,9 +225,9 @@ def _parse_xml(text: bytes, what: str) -> ET.Element:
     try:
         return ET.fromstring(text)
     except ET.ParseError as e:
-        raise _CorruptError(f"{what} is not well-formed XML ({_one_line(e)})") from None
+        raise _CorruptError(f"{what} is not well-formed XML ({one_line(e)})") from None
     except (ValueError, LookupError) as e:  # bad encoding declarations
-        raise _CorruptError(f"{what} cannot be read as XML ({_one_line(e)})") from None
+        raise _CorruptError(f"{what} cannot be read as XML ({one_line(e)})") from None
 
 
 def _xmp_properties(root: ET.Element, namespace: str) -> dict[str, str]:
@@ -374,17 +374,17 @@ def _base64_property(props: dict[str, str], key: str) -> bytes:
     try:
         return base64.b64decode("".join(text.split()), validate=True)
     except (binascii.Error, ValueError) as e:
-        raise _CorruptError(f"{key} is not valid base64 ({_one_line(e)})") from None
+        raise _CorruptError(f"{key} is not valid base64 ({one_line(e)})") from None
 
 
 def _container_view(data: bytes) -> tuple[int, tuple[int, int] | None]:
     """EXIF orientation of a JPEG and its displayed (width, height); (1, None) if Pillow cannot open it."""
     try:
         with Image.open(io.BytesIO(data)) as image:
-            orientation = _orientation(image)
+            orientation = exif_orientation(image)
             width, height = image.size
     except Exception as e:  # a broken primary image is load_image's business
-        logger.debug("cannot open the primary JPEG (%s)", _one_line(e))
+        logger.debug("cannot open the primary JPEG (%s)", one_line(e))
         return 1, None
     return orientation, ((height, width) if orientation >= 5 else (width, height))
 
@@ -447,7 +447,7 @@ def _read_google_depth(data: bytes, name: str) -> EmbeddedDepth | None:
 
     orientation, primary_size = _container_view(data)
     try:
-        pixels = _decode_bytes(depth_bytes, "depth map", "GDepth:Data", default_orientation=orientation)
+        pixels = decode_bytes(depth_bytes, "depth map", "GDepth:Data", default_orientation=orientation)
     except Photo3DError as e:
         raise _CorruptError(str(e)) from None
     raw = _depth_values(pixels, "the GDepth depth map")
@@ -456,8 +456,8 @@ def _read_google_depth(data: bytes, name: str) -> EmbeddedDepth | None:
     if "GImage:Data" in props:
         image_bytes = _base64_property(props, "GImage:Data")
         try:
-            pixels = _decode_bytes(image_bytes, "colour image", "GImage:Data", default_orientation=orientation)
-            image = _to_rgb8(pixels, "colour image GImage:Data")
+            pixels = decode_bytes(image_bytes, "colour image", "GImage:Data", default_orientation=orientation)
+            image = to_rgb8(pixels, "colour image GImage:Data")
         except Photo3DError as e:
             raise _CorruptError(str(e)) from None
     colour_size = (image.shape[1], image.shape[0]) if image is not None else primary_size
@@ -870,7 +870,7 @@ def _read_heif_depth(data: bytes, name: str) -> EmbeddedDepth | None:
         photo_size = tuple(primary.size)
         depth_images = list(primary.info.get("depth_images") or [])
     except Exception as e:  # libheif reports damage with ValueError, EOFError, SyntaxError, RuntimeError ...
-        raise Photo3DError(f"photo {name} is a HEIF file that libheif cannot open ({_one_line(e)})") from None
+        raise Photo3DError(f"photo {name} is a HEIF file that libheif cannot open ({one_line(e)})") from None
     if not depth_images:
         return None
     if len(depth_images) > 1:
@@ -884,7 +884,7 @@ def _read_heif_depth(data: bytes, name: str) -> EmbeddedDepth | None:
             mode = pil.mode
             pixels = np.asarray(pil)
     except Exception as e:
-        raise _CorruptError(f"the HEIF depth image cannot be decoded ({_one_line(e)})") from None
+        raise _CorruptError(f"the HEIF depth image cannot be decoded ({one_line(e)})") from None
     if pixels.ndim != 2 or pixels.shape[0] < 1 or pixels.shape[1] < 1:
         raise _CorruptError(f"the HEIF depth image has mode {mode} and shape {pixels.shape}; expected grey")
     raw = _depth_values(pixels, "the HEIF depth image")

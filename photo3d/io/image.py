@@ -30,9 +30,9 @@ import cv2
 import numpy as np
 from PIL import Image, ImageFile, UnidentifiedImageError
 
-from ..errors import Photo3DError
+from ..errors import Photo3DError, one_line
 
-__all__ = ["load_image"]
+__all__ = ["decode_bytes", "decode_file", "exif_orientation", "is_heif", "load_image", "read_file", "to_rgb8"]
 
 logger = logging.getLogger(__name__)
 
@@ -70,11 +70,11 @@ def load_image(path: str | os.PathLike[str]) -> np.ndarray:
 
     """
     name = os.fspath(path)
-    return _to_rgb8(_decode_file(path, "photo"), f"photo {name}")
+    return to_rgb8(decode_file(path, "photo"), f"photo {name}")
 
 
-def _to_rgb8(pixels: np.ndarray, label: str) -> np.ndarray:
-    """Turn what :func:`_decode_bytes` returns into (H, W, 3) uint8 RGB, as :func:`load_image` documents.
+def to_rgb8(pixels: np.ndarray, label: str) -> np.ndarray:
+    """Turn what :func:`decode_bytes` returns into (H, W, 3) uint8 RGB, as :func:`load_image` documents.
 
     Args:
         pixels: (H, W), (H, W, 2), (H, W, 3) or (H, W, 4); uint8, uint16,
@@ -105,12 +105,7 @@ def _to_rgb8(pixels: np.ndarray, label: str) -> np.ndarray:
     return np.ascontiguousarray(pixels)
 
 
-def _one_line(error: BaseException) -> str:
-    """``str(error)`` collapsed to one line (the exception's type if it has no text)."""
-    return " ".join(str(error).split()) or type(error).__name__
-
-
-def _read_file(path: str | os.PathLike[str], what: str) -> bytes:
+def read_file(path: str | os.PathLike[str], what: str) -> bytes:
     """Read the bytes of ``path``, or raise a :class:`Photo3DError` saying why there are none.
 
     Args:
@@ -132,7 +127,7 @@ def _read_file(path: str | os.PathLike[str], what: str) -> bytes:
     except PermissionError:
         raise Photo3DError(f"cannot read {what} {name}: permission denied") from None
     except OSError as e:
-        raise Photo3DError(f"cannot read {what} {name}: {_one_line(e)}") from None
+        raise Photo3DError(f"cannot read {what} {name}: {one_line(e)}") from None
     if not data:
         raise Photo3DError(f"{what} {name} is empty (0 bytes)")
     return data
@@ -149,8 +144,16 @@ def _strict_decoding() -> Iterator[None]:
         ImageFile.LOAD_TRUNCATED_IMAGES = previous
 
 
-def _is_heif(data: bytes) -> bool:
-    """Tell whether ``data`` starts like a HEIC/HEIF file (an ``ftyp`` box naming a HEIF brand)."""
+def is_heif(data: bytes) -> bool:
+    """Tell whether ``data`` starts like a HEIC/HEIF file (an ``ftyp`` box naming a HEIF brand).
+
+    Args:
+        data: The first bytes of a file (at least 12 to say yes; the whole ``ftyp`` box to see every brand).
+
+    Returns:
+        True if the major brand or a compatible brand is a HEIF one (heic, heix, mif1, ...).
+
+    """
     if len(data) < 12 or data[4:8] != b"ftyp":
         return False
     size = int.from_bytes(data[:4], "big")
@@ -182,27 +185,27 @@ def _register_heif_opener(what: str, name: str) -> None:
         logger.debug("registered pillow-heif %s for HEIC/HEIF files", pillow_heif.__version__)
 
 
-def _decode_file(path: str | os.PathLike[str], what: str) -> np.ndarray:
+def decode_file(path: str | os.PathLike[str], what: str) -> np.ndarray:
     """Decode an image file to its native pixel values, EXIF orientation applied.
 
-    Shared by :func:`load_image` and :func:`photo3d.depth.conversions.load_depth_values`.
+    Shared by :func:`load_image` and :func:`photo3d.io.depth_files.load_depth_values`.
 
     Args:
         path: An image file.
         what: What the file is, for messages ("photo", "depth map").
 
     Returns:
-        As :func:`_decode_bytes`.
+        As :func:`decode_bytes`.
 
     Raises:
         Photo3DError: If the file is missing, a directory, empty, unreadable,
             not an image, truncated or corrupt, or has a zero dimension.
 
     """
-    return _decode_bytes(_read_file(path, what), what, os.fspath(path))
+    return decode_bytes(read_file(path, what), what, os.fspath(path))
 
 
-def _decode_bytes(data: bytes, what: str, name: str, default_orientation: int = 1) -> np.ndarray:
+def decode_bytes(data: bytes, what: str, name: str, default_orientation: int = 1) -> np.ndarray:
     """Decode the bytes of an image file to its native pixel values, EXIF orientation applied.
 
     Args:
@@ -225,7 +228,7 @@ def _decode_bytes(data: bytes, what: str, name: str, default_orientation: int = 
 
     """
     corrupt = f"{what} {name} is truncated or corrupt"
-    if _is_heif(data):
+    if is_heif(data):
         _register_heif_opener(what, name)
     try:
         image = Image.open(io.BytesIO(data))
@@ -237,9 +240,9 @@ def _decode_bytes(data: bytes, what: str, name: str, default_orientation: int = 
             ) from None
         return _checked_size(pixels, what, name)
     except Image.DecompressionBombError as e:
-        raise Photo3DError(f"{what} {name} is too large to decode safely: {_one_line(e)}") from None
+        raise Photo3DError(f"{what} {name} is too large to decode safely: {one_line(e)}") from None
     except Exception as e:  # Pillow reports broken headers with OSError, SyntaxError, ValueError, struct.error ...
-        raise Photo3DError(f"{corrupt} ({_one_line(e)})") from None
+        raise Photo3DError(f"{corrupt} ({one_line(e)})") from None
 
     with image:
         if image.width < 1 or image.height < 1:
@@ -247,14 +250,16 @@ def _decode_bytes(data: bytes, what: str, name: str, default_orientation: int = 
         if _pillow_drops_low_bits(image):
             pixels = _decode_with_opencv(data)
             if pixels is not None:
-                return _checked_size(_apply_orientation(pixels, _orientation(image, default_orientation)), what, name)
+                return _checked_size(
+                    _apply_orientation(pixels, exif_orientation(image, default_orientation)), what, name
+                )
         try:
             with _strict_decoding():
                 image.load()  # Image.open is lazy: this is where truncation shows
             pixels = _pillow_to_array(image)
         except Exception as e:
-            raise Photo3DError(f"{corrupt} ({_one_line(e)})") from None
-        return _checked_size(_apply_orientation(pixels, _orientation(image, default_orientation)), what, name)
+            raise Photo3DError(f"{corrupt} ({one_line(e)})") from None
+        return _checked_size(_apply_orientation(pixels, exif_orientation(image, default_orientation)), what, name)
 
 
 def _checked_size(pixels: np.ndarray, what: str, name: str) -> np.ndarray:
@@ -306,7 +311,7 @@ def _decode_with_opencv(data: bytes) -> np.ndarray | None:
 
 
 def _pillow_to_array(image: Image.Image) -> np.ndarray:
-    """Pixels of a loaded Pillow image in the layout :func:`_decode_file` documents."""
+    """Pixels of a loaded Pillow image in the layout :func:`decode_file` documents."""
     mode = image.mode
     if mode == "1":
         image = image.convert("L")
@@ -330,8 +335,18 @@ def _pillow_to_array(image: Image.Image) -> np.ndarray:
     return np.array(pixels, dtype=np.uint8)
 
 
-def _orientation(image: Image.Image, default: int = 1) -> int:
-    """EXIF orientation (1..8) of ``image``; ``default`` when absent, 1 when unreadable or out of range."""
+def exif_orientation(image: Image.Image, default: int = 1) -> int:
+    """The EXIF orientation of an opened image.
+
+    Args:
+        image: A Pillow image (only its EXIF is read).
+        default: The orientation (1..8) to return when the image has no orientation tag.
+
+    Returns:
+        1..8 (1 = upright); ``default`` when the tag is absent, 1 when the EXIF is unreadable or the value is out
+        of range.
+
+    """
     try:
         value = int(image.getexif().get(_EXIF_ORIENTATION, default))
     except Exception:  # malformed EXIF must not stop a photo from loading

@@ -28,8 +28,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..depth.estimate import select_device
 from ..errors import Photo3DError
+from ..runtime import select_device
 
 __all__ = ["TorchScriptInpainter"]
 
@@ -73,7 +73,7 @@ class TorchScriptInpainter:
     Args:
         path: A TorchScript file, e.g. ``big-lama.pt`` from lama-cleaner/IOPaint.
         device: Torch device; None picks CUDA, then MPS, then CPU
-            (:func:`photo3d.depth.estimate.select_device`).
+            (:func:`photo3d.runtime.select_device`).
         max_size: Longest crop side the network is run at (at least 16); larger crops are
             downscaled. LaMa was trained at 256 px and generalises to about 2k px.
         margin: Least context margin around each hole component, in pixels (at least 0).
