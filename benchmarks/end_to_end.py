@@ -26,7 +26,7 @@ def measure(size: str | None, frames: int, ssaa: int, trajectory: str, sample: b
     import numpy as np
 
     from photo3d.camera.framing import edge_zoom
-    from photo3d.io.export import write_ply
+    from photo3d.io.ply import write_ply
     from photo3d.io.video import open_writer
     from photo3d.pipeline import RenderSettings, Scene, build_3d_photo, load_scene, plan_cameras, render_frames
     from photo3d.render.renderer import Renderer

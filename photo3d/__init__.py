@@ -50,7 +50,7 @@ _EXPORTS = {
     "compose_stereo": "camera.stereo",
     "Renderer": "render.renderer",
     "open_writer": "io.video",
-    "write_ply": "io.export",
+    "write_ply": "io.ply",
     "Scene": "pipeline",
     "RenderSettings": "pipeline",
     "RenderReport": "pipeline",

@@ -2,7 +2,7 @@
 
 Data flows one way: :func:`load_scene` (input) -> :func:`build_3d_photo` (LDI,
 mesh) -> :func:`plan_cameras` (trajectory, framing) -> :func:`render_frames`
-(renderer into a writer) and :func:`photo3d.io.export.write_ply`. :func:`render_photo`
+(renderer into a writer) and :func:`photo3d.io.ply.write_ply`. :func:`render_photo`
 runs them all; it is what ``photo3d render`` calls.
 """
 
@@ -396,7 +396,7 @@ def export_depth_maps(
         Photo3DError: For unreadable input, a model that cannot run, or an output that cannot be written.
 
     """
-    from .io.export import write_depth_png, write_depth_preview, write_normal_map
+    from .io.depth_images import write_depth_png, write_depth_preview, write_normal_map
     from .io.outputs import check_writable
 
     out_dir = Path(out_dir)
@@ -670,8 +670,8 @@ def render_photo(
         Photo3DError: For invalid settings or outputs that cannot be written.
 
     """
-    from .io.export import write_ply
     from .io.outputs import check_writable
+    from .io.ply import write_ply
     from .io.video import is_still
 
     for target in (out, ply):

@@ -60,6 +60,7 @@ __all__ = [
     "DepthKind",
     "DepthOptions",
     "apply_depth_clip",
+    "check_depth",
     "disparity_to_depth",
     "distance_to_depth",
     "fill_invalid",
@@ -548,3 +549,33 @@ def load_depth(
         )
         return upsample_depth(depth, guide)
     return resample_depth(depth, width, height, name)
+
+
+def check_depth(depth: np.ndarray) -> np.ndarray:
+    """Checks a planar depth map before it is written or differentiated.
+
+    Args:
+        depth: (H, W) array of real numbers: finite and > 0 everywhere, any units.
+
+    Returns:
+        ``depth`` as a floating-point array (not copied if it already is one; integers become float64).
+
+    Raises:
+        Photo3DError: If it is not a non-empty 2-D array of real numbers, or a pixel is NaN, infinite, zero or
+            negative.
+
+    """
+    depth = np.asarray(depth)
+    if depth.ndim != 2 or depth.shape[0] < 1 or depth.shape[1] < 1:
+        raise Photo3DError(f"depth must be a non-empty (H, W) array, got shape {depth.shape}")
+    if depth.dtype.kind not in "fiu":
+        raise Photo3DError(f"depth must hold real numbers, got dtype {depth.dtype}")
+    if depth.dtype.kind != "f":
+        depth = depth.astype(np.float64)
+    bad = ~(np.isfinite(depth) & (depth > 0))
+    if bad.any():
+        raise Photo3DError(
+            f"depth has {int(bad.sum())} pixels that are NaN, infinite, zero or negative; "
+            "fill them first with photo3d.depth.conversions.fill_invalid"
+        )
+    return depth
