@@ -41,7 +41,8 @@ def main() -> int:
 
     import torch
 
-    from photo3d.depth.estimate import DepthCache, DepthEstimator
+    from photo3d.depth.cache import DepthCache
+    from photo3d.depth.estimate import DepthEstimator
     from photo3d.depth.upsample import upsample_disparity
     from tests.support.models import save_random_model
 

@@ -197,7 +197,7 @@ class DepthSettings:
     Sources, in order: a depth map file (``path``); else, unless ``model`` is
     given, depth embedded in the photo (Google Camera Lens Blur GDepth, Apple
     portrait HEIC); else a depth network (``model``, default
-    :data:`photo3d.depth.estimate.DEFAULT_MODEL`).
+    :data:`photo3d.depth.models.DEFAULT_MODEL`).
 
     Attributes:
         path: A depth map file (``--depth``): PNG, TIFF, ``.npy``, ``.pfm`` or ``.exr``.
@@ -210,8 +210,8 @@ class DepthSettings:
         device: ``cpu``, ``cuda``, ``cuda:N`` or ``mps``; None picks the best available.
         near: Depth of the nearest pixel of a relative prediction.
         far: Depth of the farthest pixel of a relative prediction.
-        cache: Cache network results on disk (see :class:`photo3d.depth.estimate.DepthCache`).
-        cache_dir: The cache folder; None uses :func:`photo3d.depth.estimate.default_cache_dir`.
+        cache: Cache network results on disk (see :class:`photo3d.depth.cache.DepthCache`).
+        cache_dir: The cache folder; None uses :func:`photo3d.depth.cache.default_cache_dir`.
 
     """
 
@@ -326,7 +326,9 @@ def obtain_depth(
         found = _embedded_depth(image_path, image, clip)
         if found is not None:
             return found
-    from .depth.estimate import DEFAULT_MODEL, DepthCache, prediction_to_depth
+    from .depth.cache import DepthCache
+    from .depth.estimate import prediction_to_depth
+    from .depth.models import DEFAULT_MODEL
 
     model = settings.model or DEFAULT_MODEL
     estimator = _estimator(model, settings.device, settings.resolution)

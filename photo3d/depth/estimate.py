@@ -17,55 +17,38 @@ What the models return (:data:`METRIC_MODEL_TYPES` lists the metric ones):
 * **Metric depth** (Depth Anything metric, ZoeDepth, Depth Pro, GLPN): planar
   depth in metres, used as it is.
 
-Weights come through the Hugging Face cache (``HF_HOME``): a first use downloads
-them (safetensors only, never ``trust_remote_code``) with a progress bar; a cached
-model is loaded without touching the network. With no network and nothing cached,
-:func:`resolve_model` fails within a few seconds instead of retrying.
-
-Results are cached on disk (:class:`DepthCache`), keyed by the decoded pixels, the
+Weights come through the Hugging Face cache (``HF_HOME``, see :mod:`photo3d.depth.models`).
+Results are cached on disk (:class:`~photo3d.depth.cache.DepthCache`), keyed by the decoded pixels, the
 model's exact revision and the settings, so rendering the same photo again
 (another trajectory, other near/far) does not run the network again.
 """
 
 from __future__ import annotations
 
-import hashlib
 import inspect
-import io
 import json
 import logging
-import os
-import socket
-import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
-from urllib.parse import urlparse
-from urllib.request import getproxies, proxy_bypass
 
 import numpy as np
 
 from ..errors import Photo3DError
 from ..runtime import select_device
+from .models import DEFAULT_MODEL, resolve_model
 
 __all__ = [
     "DEFAULT_FAR",
-    "DEFAULT_MODEL",
     "DEFAULT_NEAR",
     "METRIC_MODEL_TYPES",
-    "DepthCache",
     "DepthEstimator",
     "Prediction",
-    "default_cache_dir",
     "prediction_to_depth",
     "relative_disparity_to_depth",
-    "resolve_model",
 ]
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MODEL = "depth-anything/Depth-Anything-V2-Small-hf"
-"""The default depth model (Apache-2.0, 24.8 M parameters, relative inverse depth)."""
 
 DEFAULT_NEAR: float = 1.0
 """Depth given to the nearest pixel of a relative (inverse-depth) prediction."""
@@ -78,138 +61,7 @@ METRIC_MODEL_TYPES = frozenset({"zoedepth", "depth_pro", "glpn", "prompt_depth_a
 is metric when its ``config.depth_estimation_type`` is ``"metric"``); every other model
 type is taken to predict relative inverse depth."""
 
-_PROBE_TIMEOUT_S = 3.0
-_WEIGHT_PATTERNS = ["*.json", "*.safetensors"]
 _CACHE_VERSION = "2"
-
-
-def _offline_message(model: str, reason: str) -> str:
-    return (
-        f"depth model {model} is not in the Hugging Face cache and cannot be downloaded ({reason}); "
-        f"pass --depth PATH to use a depth map you have, or download the weights ahead of time on a "
-        f"machine with internet access (hf download {model}) into the cache that HF_HOME points to "
-        f"(now {_hf_home()}), or give --depth-model a local model folder"
-    )
-
-
-def _hf_home() -> str:
-    from huggingface_hub import constants
-
-    return str(constants.HF_HOME)
-
-
-def _hub_reachable(endpoint: str, timeout: float = _PROBE_TIMEOUT_S) -> str | None:
-    """None if a TCP connection to the hub opens within ``timeout`` seconds, else the reason.
-
-    The probe runs in a thread so that a hanging DNS lookup cannot hold the caller. When a
-    proxy is configured for the endpoint (``HTTPS_PROXY``, ``NO_PROXY``, ...), the proxy is probed.
-    """
-    url = urlparse(endpoint)
-    proxy = None if proxy_bypass(url.hostname or "") else getproxies().get(url.scheme)
-    if proxy:
-        url = urlparse(proxy if "://" in proxy else f"http://{proxy}")
-    host, port = url.hostname or "huggingface.co", url.port or (443 if url.scheme == "https" else 80)
-    result: list[str | None] = []
-
-    def probe() -> None:
-        try:
-            socket.create_connection((host, port), timeout=timeout).close()
-            result.append(None)
-        except OSError as e:
-            result.append(f"{host} is unreachable: {e.strerror or e}")
-
-    thread = threading.Thread(target=probe, daemon=True)
-    thread.start()
-    thread.join(timeout)
-    return result[0] if result else f"no answer from {host} within {timeout:g} s"
-
-
-def _looks_like_path(model: str) -> bool:
-    return model.startswith((".", "/", "~")) or model.count("/") > 1 or "\\" in model
-
-
-def resolve_model(model: str = DEFAULT_MODEL) -> tuple[Path, str]:
-    """Finds a depth model's files on disk, downloading them on first use.
-
-    Args:
-        model: A Hugging Face model id (``owner/name``, optionally ``owner/name@revision``)
-            or a local folder holding ``config.json`` and ``*.safetensors`` weights.
-
-    Returns:
-        ``(folder, revision)``: the folder to load from, and a string that changes
-        whenever the weights change (the hub commit hash, or for a local folder the
-        sizes and modification times of its files); it keys the depth cache.
-
-    Raises:
-        Photo3DError: For a missing local folder or one without config/safetensors,
-            an unknown model id, a model without safetensors weights, or no network
-            with nothing cached (within about 3 seconds; the message names
-            ``--depth``, how to download ahead of time, and ``HF_HOME``).
-
-    """
-    from huggingface_hub import constants, snapshot_download
-    from huggingface_hub.errors import (
-        GatedRepoError,
-        HFValidationError,
-        LocalEntryNotFoundError,
-        RepositoryNotFoundError,
-        RevisionNotFoundError,
-    )
-
-    path = Path(model).expanduser()
-    if path.is_dir():
-        return _check_folder(path, model), _folder_revision(path)
-    if path.exists() or _looks_like_path(model):
-        raise Photo3DError(f"depth model folder {model} does not exist or is not a folder")
-    repo_id, _, revision = model.partition("@")
-    revision = revision or None
-    try:
-        folder = snapshot_download(repo_id, revision=revision, allow_patterns=_WEIGHT_PATTERNS, local_files_only=True)
-        return _check_folder(Path(folder), model), f"{repo_id}@{Path(folder).name}"
-    except HFValidationError:
-        raise Photo3DError(
-            f"--depth-model {model!r} is neither a local folder nor a Hugging Face model id (owner/name)"
-        ) from None
-    except (LocalEntryNotFoundError, FileNotFoundError, Photo3DError):
-        pass  # not (completely) cached: download
-    if constants.HF_HUB_OFFLINE:
-        raise Photo3DError(_offline_message(model, "HF_HUB_OFFLINE is set"))
-    reason = _hub_reachable(constants.ENDPOINT)
-    if reason is not None:
-        raise Photo3DError(_offline_message(model, reason))
-    log.info("downloading depth model %s into %s (first use)", model, constants.HF_HUB_CACHE)
-    try:
-        folder = snapshot_download(repo_id, revision=revision, allow_patterns=_WEIGHT_PATTERNS, etag_timeout=5)
-    except (RepositoryNotFoundError, GatedRepoError):
-        raise Photo3DError(
-            f"depth model {model} was not found on the Hugging Face hub (or needs a login: hf auth login); "
-            "check the id, e.g. depth-anything/Depth-Anything-V2-Small-hf"
-        ) from None
-    except RevisionNotFoundError:
-        raise Photo3DError(f"depth model {repo_id} has no revision {revision!r}") from None
-    except (OSError, ValueError) as e:
-        raise Photo3DError(f"cannot download depth model {model}: {str(e).splitlines()[0] if str(e) else e}") from None
-    return _check_folder(Path(folder), model), f"{repo_id}@{Path(folder).name}"
-
-
-def _check_folder(folder: Path, model: str) -> Path:
-    if not (folder / "config.json").is_file():
-        raise Photo3DError(f"depth model {model} has no config.json in {folder}: not a Hugging Face model folder")
-    if not any(folder.glob("*.safetensors")):
-        raise Photo3DError(
-            f"depth model {model} has no .safetensors weights in {folder}; photo3d loads safetensors only "
-            "(pickled .bin weights can run arbitrary code)"
-        )
-    return folder
-
-
-def _folder_revision(folder: Path) -> str:
-    parts = []
-    for f in sorted(folder.iterdir()):
-        if f.is_file() and f.suffix in (".json", ".safetensors"):
-            st = f.stat()
-            parts.append(f"{f.name}:{st.st_size}:{st.st_mtime_ns}")
-    return f"{folder.resolve()}|" + ",".join(parts)
 
 
 @dataclass
@@ -451,97 +303,3 @@ class DepthEstimator:
             values = upsample_depth(np.maximum(low, 1e-6), image)
         log.info("depth estimated at %dx%d in %.2f s (%s)", net_w, net_h, seconds, self.device)
         return Prediction(values=values, kind=self.kind, model=self.model_id, focal_px=focal_px, seconds=seconds)
-
-
-def default_cache_dir() -> Path:
-    """Where depth results are cached.
-
-    ``$PHOTO3D_CACHE``, else ``$XDG_CACHE_HOME/photo3d``, else ``~/.cache/photo3d``.
-    """
-    if os.environ.get("PHOTO3D_CACHE"):
-        return Path(os.environ["PHOTO3D_CACHE"]).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "photo3d"
-
-
-class DepthCache:
-    """On-disk cache of predictions, one ``.npz`` file per (photo pixels, model revision, settings).
-
-    The key hashes the decoded pixels (so a renamed or re-saved copy of a photo
-    hits, a retouched one misses), the model's revision (:func:`resolve_model`)
-    and the estimator's settings. Files are written under a temporary name and
-    renamed, so an interrupted run never leaves a truncated entry; an unreadable
-    entry is treated as a miss.
-
-    Args:
-        folder: The cache folder (default :func:`default_cache_dir` ``/ "depth"``).
-
-    """
-
-    def __init__(self, folder: str | os.PathLike[str] | None = None):
-        self.folder = Path(folder) if folder is not None else default_cache_dir() / "depth"
-
-    @staticmethod
-    def key(image: np.ndarray, settings: str) -> str:
-        """Hex SHA-256 of the (H, W, 3) uint8 pixels, their shape and the settings string."""
-        digest = hashlib.sha256()
-        digest.update(f"{image.shape}|{image.dtype}|{settings}|".encode())
-        digest.update(np.ascontiguousarray(image).data)
-        return digest.hexdigest()
-
-    def path(self, key: str) -> Path:
-        """The file of one entry."""
-        return self.folder / f"{key}.npz"
-
-    def load(self, key: str) -> Prediction | None:
-        """The cached prediction, or None on a miss or an unreadable entry."""
-        path = self.path(key)
-        if not path.is_file():
-            return None
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                focal = float(data["focal_px"])
-                return Prediction(
-                    values=data["values"].astype(np.float32),
-                    kind=str(data["kind"]),
-                    model=str(data["model"]),
-                    focal_px=focal if np.isfinite(focal) else None,
-                )
-        except (OSError, ValueError, KeyError, EOFError) as e:
-            log.warning("ignoring unreadable depth cache entry %s (%s)", path, e)
-            return None
-
-    def store(self, key: str, prediction: Prediction) -> None:
-        """Saves a prediction; a failure to write only logs a warning."""
-        from ..io.outputs import atomic_output
-
-        buffer = io.BytesIO()
-        np.savez(
-            buffer,
-            values=prediction.values.astype(np.float32),
-            kind=np.str_(prediction.kind),
-            model=np.str_(prediction.model),
-            focal_px=np.float64(np.nan if prediction.focal_px is None else prediction.focal_px),
-        )
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            with atomic_output(self.path(key)) as tmp:
-                tmp.write_bytes(buffer.getvalue())
-        except (OSError, Photo3DError) as e:
-            log.warning("cannot write the depth cache %s (%s); continuing without it", self.folder, e)
-
-    def predict(self, estimator: DepthEstimator, image: np.ndarray) -> tuple[Prediction, bool]:
-        """``estimator.predict(image)`` through the cache.
-
-        Returns:
-            ``(prediction, hit)``: hit is True when the network did not run.
-
-        """
-        key = self.key(image, estimator.settings_key())
-        cached = self.load(key)
-        if cached is not None and cached.values.shape == image.shape[:2]:
-            log.info("depth from the cache (%s)", self.path(key))
-            return cached, True
-        prediction = estimator.predict(image)
-        self.store(key, prediction)
-        return prediction, False

@@ -12,14 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from photo3d.depth.estimate import (
-    DepthCache,
-    DepthEstimator,
-    Prediction,
-    prediction_to_depth,
-    relative_disparity_to_depth,
-    resolve_model,
-)
+from photo3d.depth.cache import DepthCache
+from photo3d.depth.estimate import DepthEstimator, Prediction, prediction_to_depth, relative_disparity_to_depth
+from photo3d.depth.models import resolve_model
 from tests.support.helpers import raises_one_line
 from tests.support.models import save_random_model
 
@@ -129,7 +124,7 @@ def test_hanging_hub_fails_within_five_seconds(hf_cache, monkeypatch):
 def test_the_probe_goes_through_a_configured_proxy(monkeypatch):
     import socket
 
-    from photo3d.depth.estimate import _hub_reachable
+    from photo3d.depth.models import _hub_reachable
 
     seen = []
 
@@ -315,7 +310,7 @@ def test_unknown_model_id_online_is_one_line(hf_cache, monkeypatch):
     from huggingface_hub import constants
     from huggingface_hub.errors import LocalEntryNotFoundError, RepositoryNotFoundError
 
-    import photo3d.depth.estimate as estimate
+    import photo3d.depth.models as models
 
     def snapshot_download(repo_id, *, local_files_only=False, **kwargs):
         if local_files_only:
@@ -325,6 +320,6 @@ def test_unknown_model_id_online_is_one_line(hf_cache, monkeypatch):
         raise error
 
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
-    monkeypatch.setattr(estimate, "_hub_reachable", lambda endpoint: None)
+    monkeypatch.setattr(models, "_hub_reachable", lambda endpoint: None)
     monkeypatch.setattr(huggingface_hub, "snapshot_download", snapshot_download)
     raises_one_line(resolve_model, "nobody/no-such-depth-model", words=("not found on the Hugging Face hub",))
