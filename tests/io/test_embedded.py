@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from photo3d.errors import Photo3DError
-from photo3d.io import embedded
+from photo3d.io import depth_metadata, gdepth, heif_depth
 from photo3d.io.embedded import EmbeddedDepth, read_embedded_depth
 from photo3d.io.image import load_image
 from tests.support.helpers import raises_one_line
@@ -404,14 +404,14 @@ def test_fuzz_heif_box_parser(real_bytes, data):
     source = real_bytes["heic"]
     mutated = _mutate(source, data, limit=20000)
     try:
-        items = embedded._heif_items(mutated)
-        for item_id in embedded._depth_items(items):
+        items = heif_depth._heif_items(mutated)
+        for item_id in heif_depth._depth_items(items):
             for _kind, src, dst in items.references:
                 if dst == item_id and src in items.mime:
-                    embedded._item_data(mutated, items, src)
-    except embedded._CorruptError:
+                    heif_depth._item_data(mutated, items, src)
+    except depth_metadata.CorruptMetadata:
         pass
-    assert isinstance(embedded._apple_depth_info(mutated, "p.heic"), embedded._AppleDepthInfo)
+    assert isinstance(heif_depth._apple_depth_info(mutated, "p.heic"), heif_depth._AppleDepthInfo)
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -443,7 +443,7 @@ def test_google_lens_blur_sample(real_data):
 @pytest.mark.real
 def test_google_lens_blur_payloads_are_the_reference_files(real_data):
     folder = real_data / "google_lensblur_depthy"
-    props = embedded._google_depth_properties((folder / "1.jpg").read_bytes())
+    props = gdepth._google_depth_properties((folder / "1.jpg").read_bytes())
     assert base64.b64decode(props["GDepth:Data"]) == (folder / "1-depth.png").read_bytes()
     assert base64.b64decode(props["GImage:Data"]) == (folder / "1-image.jpg").read_bytes()
     assert props["GDepth:Format"] == "RangeInverse" and props["GDepth:Mime"] == "image/png"
@@ -475,14 +475,14 @@ def test_heic_without_depth_gives_none(real_data):
 
 def test_heif_depth_representations():
     raw = np.array([[0, 255]], np.uint8)
-    depth, near, far, what = embedded._heif_depth_from_values(
+    depth, near, far, what = heif_depth._heif_depth_from_values(
         raw, {"representation_type": 1, "d_min": 1.0, "d_max": 4.0}
     )
     np.testing.assert_allclose(depth, [[1.0, 0.25]])
     assert (near, far, what) == (0.25, 1.0, "disparity")
-    depth, *_ = embedded._heif_depth_from_values(raw, {"representation_type": 0, "z_near": 1.0, "z_far": 4.0})
+    depth, *_ = heif_depth._heif_depth_from_values(raw, {"representation_type": 0, "z_near": 1.0, "z_far": 4.0})
     np.testing.assert_allclose(depth, [[4.0, 1.0]])
-    depth, *_ = embedded._heif_depth_from_values(raw, {"representation_type": 2, "d_min": 1.0, "d_max": 4.0})
+    depth, *_ = heif_depth._heif_depth_from_values(raw, {"representation_type": 2, "d_min": 1.0, "d_max": 4.0})
     np.testing.assert_allclose(depth, [[1.0, 4.0]])
     for metadata, words in [
         ({"representation_type": 3}, ("non-uniform",)),
@@ -490,8 +490,8 @@ def test_heif_depth_representations():
         ({"representation_type": 1}, ("d_min",)),
         ({"representation_type": 1, "d_min": 0.0, "d_max": 2.0}, ("0 < d_min < d_max",)),
     ]:
-        with pytest.raises(embedded._CorruptError) as info:
-            embedded._heif_depth_from_values(raw, metadata)
+        with pytest.raises(depth_metadata.CorruptMetadata) as info:
+            heif_depth._heif_depth_from_values(raw, metadata)
         assert all(word in str(info.value) for word in words)
 
 
@@ -507,7 +507,7 @@ def test_heif_transforms_match_libheif(orientation):
     pillow_heif.from_pillow(Image.fromarray(rgb)).save(buffer, quality=-1, chroma=444, exif=exif.tobytes())
     data = buffer.getvalue()
     decoded = np.asarray(pillow_heif.open_heif(io.BytesIO(data))[0].to_pillow())
-    items = embedded._heif_items(data)
-    ours = embedded._apply_transforms(rgb, embedded._transforms(items, items.primary))
+    items = heif_depth._heif_items(data)
+    ours = heif_depth._apply_transforms(rgb, heif_depth._transforms(items, items.primary))
     assert ours.shape == decoded.shape
     assert np.abs(ours.astype(int) - decoded).max() <= 2
