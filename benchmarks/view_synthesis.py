@@ -76,7 +76,8 @@ from view_data import (  # noqa: E402
 )
 
 from photo3d.camera.intrinsics import Intrinsics, Pose  # noqa: E402
-from photo3d.camera.trajectory import load_trajectory, preset_names, scene_scale, trajectory_cameras  # noqa: E402
+from photo3d.camera.trajectory import scene_scale, trajectory_cameras  # noqa: E402
+from photo3d.camera.trajectory_files import load_trajectory, preset_names  # noqa: E402
 from photo3d.depth.upsample import edge_aware_upsample, upsample_depth  # noqa: E402
 from photo3d.ldi.layering import LDI, build_ldi  # noqa: E402
 from photo3d.mesh.triangulate import Mesh, mesh_from_ldi, simplify_tolerance  # noqa: E402
@@ -349,7 +350,8 @@ from photo3d.camera.intrinsics import Intrinsics
 from photo3d.ldi.layering import build_ldi
 from photo3d.mesh.triangulate import mesh_from_ldi
 from photo3d.runtime import tune_allocator
-from photo3d.camera.trajectory import load_trajectory, scene_scale, trajectory_cameras
+from photo3d.camera.trajectory import scene_scale, trajectory_cameras
+from photo3d.camera.trajectory_files import load_trajectory
 if {tuned!r}:
     tune_allocator()  # as the photo3d command does
 t = time.perf_counter()

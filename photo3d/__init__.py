@@ -42,7 +42,7 @@ _EXPORTS = {
     "Mesh": "mesh.triangulate",
     "mesh_from_ldi": "mesh.triangulate",
     "simplify_tolerance": "mesh.triangulate",
-    "load_trajectory": "camera.trajectory",
+    "load_trajectory": "camera.trajectory_files",
     "trajectory_cameras": "camera.trajectory",
     "Motion": "camera.trajectory",
     "find_subject": "camera.framing",

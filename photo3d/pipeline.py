@@ -28,7 +28,8 @@ from .camera.framing import (
     zoom_about,
 )
 from .camera.intrinsics import Intrinsics, Pose
-from .camera.trajectory import Motion, load_trajectory, scene_scale, trajectory_cameras
+from .camera.trajectory import Motion, scene_scale, trajectory_cameras
+from .camera.trajectory_files import load_trajectory
 from .depth.conversions import DepthOptions
 from .depth.estimate import DEFAULT_FAR, DEFAULT_NEAR
 from .errors import Photo3DError

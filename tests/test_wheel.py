@@ -49,10 +49,10 @@ def test_installed_wheel_finds_its_resources(wheel, tmp_path):
     site = tmp_path / "site"
     _run([sys.executable, "-m", "pip", "install", "--no-deps", "--target", str(site), str(wheel)])
     code = (
-        "import json, photo3d, photo3d.resources, photo3d.camera.trajectory; "
+        "import json, photo3d, photo3d.resources, photo3d.camera.trajectory_files; "
         "print(json.dumps({'package': photo3d.__file__, "
         "'shaders': str(photo3d.resources.resource_dir('shaders')), "
-        "'presets': photo3d.camera.trajectory.preset_names()}))"
+        "'presets': photo3d.camera.trajectory_files.preset_names()}))"
     )
     env = {**os.environ, "PYTHONPATH": str(site)}
     result = _run([sys.executable, "-c", code], cwd=tmp_path, env=env)

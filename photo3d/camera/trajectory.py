@@ -1,24 +1,6 @@
-"""Camera trajectories: TOML files of keyframes or segments, validated into one typed structure.
+"""Camera trajectories: the typed structure of a trajectory file, and the cameras it gives frame by frame.
 
-A trajectory file looks like this (every preset in ``trajectories/`` is one)::
-
-    [trajectory]
-    description = "Push the camera in towards the scene"
-    units = "scene"           # "depth" (default): positions in the depth map's units
-                              # "scene": multiples of the scene's reference depth
-                              # "focus": multiples of the focus depth
-    interpolation = "spline"  # "spline" (default, C2 cubic) or "linear"
-    easing = "smooth"         # "linear" (default), "smooth", "smoother", "ease-in", "ease-out", "sine"
-    loop = false              # true: played as a seamless loop by default
-    aim = "none"              # "none" (default) or "focus": the camera turns to keep looking at the focus point
-    keep_focus_size = false   # true: dolly zoom, the focal length follows the focus point's depth
-
-    [[keyframe]]
-    t = 0.0                   # 0 to 1 over the clip
-    position = [0.0, 0.0, 0.0]
-    # look_at = [0.0, 0.0, 1.0]   optional: aim the camera at this point
-    # fov = 53.13                 optional: field of view in degrees on the longer side
-    # zoom = 1.2                  optional: focal length times this (not with fov)
+Trajectories are read from TOML files by :mod:`photo3d.camera.trajectory_files`.
 
 Positions and ``look_at`` are in the source photo's camera frame (OpenCV axes: x
 right, y down, z forward; see docs/conventions.md). Without ``look_at`` or
@@ -47,38 +29,6 @@ look_at(0, P)^T`` (the source orientation when unmoved). With ``keep_focus_size`
 by ``(depth of P in the moved camera) / focus``, so the focus plane keeps its
 size on screen.
 
-**Segments.** Instead of ``[[keyframe]]`` tables a file may list
-``[[segment]]`` tables, played one after another; each is a preset or has its
-own inline keyframes, and starts where the previous one ended (its motion is
-added as an offset to the previous end position, its rotation and zoom are
-composed with the previous end's), so the path is continuous::
-
-    [trajectory]
-    description = "Push in, then circle"
-    units = "scene"           # units, interpolation, aim and keep_focus_size of inline segments
-    easing = "linear"         # easing of the whole clip's time (each segment has its own too)
-
-    [[segment]]
-    preset = "dolly"
-    intensity = 0.5           # optional: scales this segment's motion (>= 0)
-    share = 1.0               # optional: relative length in the clip (> 0), default 1
-
-    [[segment]]
-    preset = "circle"
-    reverse = true            # optional: play this segment backwards
-    share = 2.0
-
-    [[segment]]
-    easing = "smooth"         # optional: this segment's easing; default the preset's own, or linear
-    keyframe = [
-        { t = 0.0, position = [0.0, 0.0, 0.0] },
-        { t = 1.0, position = [0.05, 0.0, 0.0] },
-    ]
-
-Malformed files raise :class:`~photo3d.errors.Photo3DError` with one line naming
-the file, the line and the key, e.g. ``my.toml line 12: keyframe 3: position
-must be a list of three numbers [x, y, z], got [0, 1]``.
-
 **Playback** (:class:`Motion`): ``"once"`` samples the path at ``i / (N - 1)``;
 ``"loop"`` at ``i / N`` so the frame after the last is the first again (a path
 that does not end where it starts goes there and back, with a sine ease);
@@ -87,16 +37,12 @@ that does not end where it starts goes there and back, with a sine ease);
 
 from __future__ import annotations
 
-import bisect
 import math
-import tomllib
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 import numpy as np
 
 from ..errors import Photo3DError
-from ..resources import resource_dir
 from .intrinsics import Intrinsics, Pose, look_at_rotation
 
 __all__ = [
@@ -108,10 +54,7 @@ __all__ = [
     "Trajectory",
     "cameras_at",
     "ease",
-    "load_trajectory",
-    "parse_trajectory",
-    "preset_descriptions",
-    "preset_names",
+    "is_number",
     "sample_times",
     "scene_scale",
     "trajectory_cameras",
@@ -126,10 +69,6 @@ EASINGS: tuple[str, ...] = ("linear", "smooth", "smoother", "ease-in", "ease-out
 UNITS: tuple[str, ...] = ("depth", "scene", "focus")
 INTERPOLATIONS: tuple[str, ...] = ("spline", "linear")
 AIMS: tuple[str, ...] = ("none", "focus")
-
-_HEAD_KEYS = ("description", "units", "interpolation", "easing", "loop", "aim", "keep_focus_size")
-_KEYFRAME_KEYS = ("t", "position", "look_at", "fov", "zoom")
-_SEGMENT_KEYS = ("preset", "keyframe", "share", "intensity", "reverse", "easing", "interpolation")
 
 
 # --- data ------------------------------------------------------------------------------------------------------
@@ -206,7 +145,8 @@ class Trajectory:
     segments: tuple[Segment, ...] = field(default=())
 
 
-def _is_number(value) -> bool:
+def is_number(value) -> bool:
+    """Whether ``value`` is a finite int or float (not a bool), as trajectory files and :class:`Motion` need."""
     return not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
 
 
@@ -237,11 +177,11 @@ class Motion:
     easing: str | None = None
 
     def __post_init__(self) -> None:
-        if not _is_number(self.intensity) or self.intensity < 0:
+        if not is_number(self.intensity) or self.intensity < 0:
             raise Photo3DError(
                 f"--intensity must be a number >= 0 (1 = the trajectory as written, 0 = still), got {self.intensity!r}"
             )
-        if self.focus is not None and (not _is_number(self.focus) or self.focus <= 0):
+        if self.focus is not None and (not is_number(self.focus) or self.focus <= 0):
             raise Photo3DError(f"--focus must be a positive depth in the depth map's units, got {self.focus!r}")
         if self.playback is not None and self.playback not in PLAYBACKS:
             raise Photo3DError(f"--playback must be one of {', '.join(PLAYBACKS)}, got {self.playback!r}")
@@ -287,409 +227,7 @@ def ease(name: str, t: np.ndarray) -> np.ndarray:
 # --- locating keys in TOML text ----------------------------------------------------------------------------------
 
 
-class _Node:
-    """A TOML key, table or value with the line it starts on; ``keys`` for tables, ``items`` for arrays."""
-
-    __slots__ = ("line", "keys", "items")
-
-    def __init__(self, line: int | None) -> None:
-        self.line = line
-        self.keys: dict[str, _Node] = {}
-        self.items: list[_Node] = []
-
-
-class _Lines:
-    """Line numbers of keys in a TOML text, which ``tomllib`` does not report.
-
-    A structural scan (strings, comments, headers, arrays and inline tables; no
-    values) of text that ``tomllib`` has already parsed. Best effort: anything
-    it cannot follow just yields no line.
-    """
-
-    _BARE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.newlines = [i for i, c in enumerate(text) if c == "\n"]
-        self.root = _Node(None)
-        try:
-            self._scan()
-        except (IndexError, ValueError):
-            pass
-
-    def line(self, *path: str | int) -> int | None:
-        """Line (1-based) of the deepest node along ``path`` (keys and array indices), or None."""
-        node, best = self.root, None
-        for step in path:
-            if isinstance(step, int):
-                if not 0 <= step < len(node.items):
-                    break
-                node = node.items[step]
-            else:
-                if step not in node.keys:
-                    break
-                node = node.keys[step]
-            if node.line is not None:
-                best = node.line
-        return best
-
-    def _line_at(self, i: int) -> int:
-        return bisect.bisect_left(self.newlines, i) + 1
-
-    def _skip(self, i: int, newlines: bool) -> int:
-        s = self.text
-        while i < len(s):
-            c = s[i]
-            if c in " \t\r" or (newlines and c == "\n"):
-                i += 1
-            elif c == "#":
-                while i < len(s) and s[i] != "\n":
-                    i += 1
-            else:
-                break
-        return i
-
-    def _string(self, i: int) -> tuple[str, int]:
-        s = self.text
-        for q in ('"""', "'''"):
-            if s.startswith(q, i):
-                j = i + 3
-                while not s.startswith(q, j):
-                    j += 2 if (q[0] == '"' and s[j] == "\\") else 1
-                end = j + 3
-                while end < len(s) and s[end] == q[0]:
-                    end += 1
-                return s[i + 3 : end - 3], end
-        q, j = s[i], i + 1
-        while s[j] != q:
-            j += 2 if (q == '"' and s[j] == "\\") else 1
-        return s[i + 1 : j], j + 1
-
-    def _key(self, i: int) -> tuple[list[str], int]:
-        s, parts = self.text, []
-        while True:
-            i = self._skip(i, newlines=False)
-            if s[i] in "\"'":
-                part, i = self._string(i)
-            else:
-                j = i
-                while s[j] in self._BARE:
-                    j += 1
-                if j == i:
-                    raise ValueError("no key")
-                part, i = s[i:j], j
-            parts.append(part)
-            i = self._skip(i, newlines=False)
-            if s[i] != ".":
-                return parts, i
-            i += 1
-
-    def _child(self, table: _Node, parts: list[str], line: int) -> _Node:
-        node = table
-        for part in parts[:-1]:
-            node = node.keys.setdefault(part, _Node(line))
-            if node.items:
-                node = node.items[-1]
-        child = _Node(line)
-        node.keys[parts[-1]] = child
-        return child
-
-    def _value(self, i: int, node: _Node) -> int:
-        s = self.text
-        i = self._skip(i, newlines=False)
-        if s[i] in "\"'":
-            return self._string(i)[1]
-        if s[i] == "[":
-            i += 1
-            while True:
-                i = self._skip(i, newlines=True)
-                if s[i] == "]":
-                    return i + 1
-                item = _Node(self._line_at(i))
-                node.items.append(item)
-                i = self._skip(self._value(i, item), newlines=True)
-                if s[i] == ",":
-                    i += 1
-                elif s[i] != "]":
-                    raise ValueError("expected , or ]")
-        if s[i] == "{":
-            i += 1
-            while True:
-                i = self._skip(i, newlines=True)
-                if s[i] == "}":
-                    return i + 1
-                line = self._line_at(i)
-                parts, i = self._key(i)
-                if s[i] != "=":
-                    raise ValueError("expected =")
-                i = self._skip(self._value(i + 1, self._child(node, parts, line)), newlines=True)
-                if s[i] == ",":
-                    i += 1
-                elif s[i] != "}":
-                    raise ValueError("expected , or }")
-        start = i
-        while i < len(s) and s[i] not in ",]}\n#":
-            i += 1
-        if i == start:
-            raise ValueError("empty value")
-        return i
-
-    def _scan(self) -> None:
-        s, current, i = self.text, self.root, 0
-        while True:
-            i = self._skip(i, newlines=True)
-            if i >= len(s):
-                return
-            line = self._line_at(i)
-            if s[i] == "[":
-                array = s.startswith("[[", i)
-                parts, i = self._key(i + (2 if array else 1))
-                i += 2 if array else 1
-                node = self.root
-                for part in parts[:-1]:
-                    node = node.keys.setdefault(part, _Node(line))
-                    if node.items:
-                        node = node.items[-1]
-                if array:
-                    holder = node.keys.setdefault(parts[-1], _Node(line))
-                    current = _Node(line)
-                    holder.items.append(current)
-                else:
-                    current = node.keys.setdefault(parts[-1], _Node(line))
-                    current.line = line
-            else:
-                parts, i = self._key(i)
-                if s[i] != "=":
-                    raise ValueError("expected =")
-                i = self._value(i + 1, self._child(current, parts, line))
-
-
-class _Where:
-    """Builds one-line errors that name the file and, when the text is known, the line."""
-
-    def __init__(self, where: str, lines: _Lines | None, prefix: tuple[str | int, ...] = ()) -> None:
-        self.where, self.lines, self.prefix = where, lines, prefix
-
-    def sub(self, *path: str | int) -> _Where:
-        return _Where(self.where, self.lines, self.prefix + path)
-
-    def error(self, path: tuple[str | int, ...], message: str) -> Photo3DError:
-        line = self.lines.line(*self.prefix, *path) if self.lines is not None else None
-        location = self.where if line is None else f"{self.where} line {line}"
-        return Photo3DError(f"{location}: {message}")
-
-
 # --- parsing -----------------------------------------------------------------------------------------------------
-
-
-def _vec3(value, where: _Where, path: tuple, label: str) -> np.ndarray:
-    ok = isinstance(value, (list, tuple)) and len(value) == 3 and all(_is_number(v) for v in value)
-    if not ok:
-        raise where.error(path, f"{label} must be a list of three numbers [x, y, z], got {value!r}")
-    return np.asarray(value, dtype=np.float64)
-
-
-def _choice(table: dict, key: str, default: str, allowed: tuple[str, ...], where: _Where, path, label: str) -> str:
-    value = table.get(key, default)
-    if value not in allowed:
-        raise where.error(path + (key,), f"{label}{key} must be one of {', '.join(allowed)}; got {value!r}")
-    return value
-
-
-def _flag(table: dict, key: str, where: _Where, path, label: str) -> bool:
-    value = table.get(key, False)
-    if not isinstance(value, bool):
-        raise where.error(path + (key,), f"{label}{key} must be true or false, got {value!r}")
-    return value
-
-
-def _keyframes(rows, where: _Where, label: str) -> tuple[Keyframe, ...]:
-    """Validates keyframe tables; ``where`` is prefixed with the path of the keyframe array."""
-    if not isinstance(rows, list) or not rows or not all(isinstance(r, dict) for r in rows):
-        raise where.error((), f"{label}no keyframes; give at least one table with t and position")
-    keyframes = []
-    for i, row in enumerate(rows):
-        at = f"{label}keyframe {i + 1}"
-        unknown = set(row) - set(_KEYFRAME_KEYS)
-        if unknown:
-            key = sorted(unknown)[0]
-            raise where.error((i, key), f"{at}: unknown key(s) {', '.join(sorted(unknown))}")
-        if "t" not in row or "position" not in row:
-            raise where.error((i,), f"{at}: needs both t and position")
-        t = row["t"]
-        if not _is_number(t) or not 0.0 <= t <= 1.0:
-            raise where.error((i, "t"), f"{at}: t must be a number from 0 to 1, got {t!r}")
-        fov = row.get("fov")
-        if fov is not None and (not _is_number(fov) or not 0.0 < fov < 180.0):
-            raise where.error((i, "fov"), f"{at}: fov must be in degrees between 0 and 180, got {fov!r}")
-        zoom = row.get("zoom")
-        if zoom is not None and (not _is_number(zoom) or zoom <= 0.0):
-            raise where.error((i, "zoom"), f"{at}: zoom must be a positive number (focal length factor), got {zoom!r}")
-        look = _vec3(row["look_at"], where, (i, "look_at"), f"{at}: look_at") if "look_at" in row else None
-        position = _vec3(row["position"], where, (i, "position"), f"{at}: position")
-        keyframes.append(Keyframe(float(t), position, look, None if fov is None else float(fov), zoom))
-    times = [k.t for k in keyframes]
-    for i in range(1, len(times)):
-        if times[i] <= times[i - 1]:
-            raise where.error((i, "t"), f"{label}keyframe times must increase strictly, got {times}")
-    has_look = [k.look_at is not None for k in keyframes]
-    if len(set(has_look)) > 1:
-        odd = has_look.index(not has_look[0])
-        raise where.error((odd,), f"{label}give look_at on every keyframe or on none")
-    if any(k.fov is not None for k in keyframes) and any(k.zoom is not None for k in keyframes):
-        odd = next(i for i, k in enumerate(keyframes) if k.zoom is not None)
-        raise where.error((odd, "zoom"), f"{label}give fov or zoom on the keyframes, not both")
-    return tuple(keyframes)
-
-
-def _segments(rows, name: str, where: _Where, base: Trajectory) -> tuple[Segment, ...]:
-    if not isinstance(rows, list) or not rows or not all(isinstance(r, dict) for r in rows):
-        raise where.error(("segment",), "[[segment]] must be tables, each with a preset or keyframes")
-    segments = []
-    for j, row in enumerate(rows):
-        at = f"segment {j + 1}: "
-        path = ("segment", j)
-        unknown = set(row) - set(_SEGMENT_KEYS)
-        if unknown:
-            key = sorted(unknown)[0]
-            raise where.error(
-                path + (key,),
-                f"{at}unknown key(s) {', '.join(sorted(unknown))}; expected some of {', '.join(_SEGMENT_KEYS)}",
-            )
-        if ("preset" in row) == ("keyframe" in row):
-            raise where.error(path, f"{at}give either preset or keyframe, exactly one of them")
-        for key, low, strict in (("share", 0.0, True), ("intensity", 0.0, False)):
-            value = row.get(key, 1.0)
-            if not _is_number(value) or value < low or (strict and value == low):
-                raise where.error(
-                    path + (key,), f"{at}{key} must be a number {'>' if strict else '>='} 0, got {value!r}"
-                )
-        reverse = _flag(row, "reverse", where, path, at)
-        easing = row.get("easing")
-        if easing is not None and easing not in EASINGS:
-            raise where.error(path + ("easing",), f"{at}easing must be one of {', '.join(EASINGS)}; got {easing!r}")
-        if "preset" in row:
-            preset = row["preset"]
-            if preset not in preset_names():
-                raise where.error(
-                    path + ("preset",), f"{at}preset must be one of {', '.join(preset_names())}; got {preset!r}"
-                )
-            traj = load_trajectory(preset)
-            if "interpolation" in row:
-                raise where.error(path + ("interpolation",), f"{at}interpolation applies to inline keyframes only")
-        else:
-            interpolation = _choice(row, "interpolation", base.interpolation, INTERPOLATIONS, where, path, at)
-            keyframes = _keyframes(row["keyframe"], where.sub(*path, "keyframe"), at)
-            traj = replace(
-                base, name=f"{name} segment {j + 1}", interpolation=interpolation, easing="linear", loop=False
-            )
-            traj = replace(traj, keyframes=keyframes)
-            _check_aim(traj, where, path + ("keyframe",), at)
-        segments.append(Segment(traj, float(row.get("share", 1.0)), float(row.get("intensity", 1.0)), reverse, easing))
-    return tuple(segments)
-
-
-def _check_aim(traj: Trajectory, where: _Where, path, label: str) -> None:
-    if traj.aim == "focus" and traj.keyframes and traj.keyframes[0].look_at is not None:
-        raise where.error(path, f'{label}aim = "focus" and look_at exclude each other; give one of them')
-
-
-def parse_trajectory(
-    data: dict, name: str = "custom", where: str = "trajectory", text: str | None = None
-) -> Trajectory:
-    """Validates a parsed TOML document into a :class:`Trajectory`.
-
-    Args:
-        data: The document as returned by ``tomllib``.
-        name: Name to give the trajectory.
-        where: How to name the source in error messages (a file path).
-        text: The document's TOML text, to name the line of a problem in error messages (optional).
-
-    Raises:
-        Photo3DError: With one line ``"WHERE line N: ..."`` (``"WHERE: ..."`` without ``text``), on unknown
-            tables or keys, missing or malformed keyframes or segments, times outside [0, 1] or not
-            increasing, a ``look_at`` on some keyframes only, ``fov`` mixed with ``zoom``, or an unknown preset.
-
-    """
-    w = _Where(where, _Lines(text) if text is not None else None)
-    unknown = set(data) - {"trajectory", "keyframe", "segment"}
-    if unknown:
-        key = sorted(unknown)[0]
-        raise w.error(
-            (key,),
-            f"unknown table(s) {', '.join(sorted(unknown))}; expected [trajectory] and [[keyframe]] or [[segment]]",
-        )
-    head = data.get("trajectory", {})
-    if not isinstance(head, dict):
-        raise w.error(("trajectory",), "trajectory must be a table: [trajectory]")
-    unknown = set(head) - set(_HEAD_KEYS)
-    if unknown:
-        key = sorted(unknown)[0]
-        raise w.error(("trajectory", key), f"unknown key(s) in [trajectory]: {', '.join(sorted(unknown))}")
-    hp = ("trajectory",)
-    description = head.get("description", "")
-    if not isinstance(description, str) or "\n" in description:
-        raise w.error(hp + ("description",), "description must be one line of text")
-    base = Trajectory(
-        name=name,
-        description=description,
-        units=_choice(head, "units", "depth", UNITS, w, hp, ""),
-        interpolation=_choice(head, "interpolation", "spline", INTERPOLATIONS, w, hp, ""),
-        easing=_choice(head, "easing", "linear", EASINGS, w, hp, ""),
-        loop=_flag(head, "loop", w, hp, ""),
-        keyframes=(),
-        aim=_choice(head, "aim", "none", AIMS, w, hp, ""),
-        keep_focus_size=_flag(head, "keep_focus_size", w, hp, ""),
-    )
-    if "segment" in data:
-        if "keyframe" in data:
-            raise w.error(("segment",), "give either [[keyframe]] or [[segment]] tables, not both")
-        return replace(base, segments=_segments(data["segment"], name, w, base))
-    if "keyframe" not in data:
-        raise w.error((), "no [[keyframe]] tables; give at least one with t and position (or [[segment]] tables)")
-    traj = replace(base, keyframes=_keyframes(data["keyframe"], w.sub("keyframe"), ""))
-    _check_aim(traj, w, ("keyframe", 0), "")
-    return traj
-
-
-def preset_names() -> list[str]:
-    """Names of the presets in ``trajectories/`` (file stems), sorted."""
-    return sorted(p.stem for p in resource_dir("trajectories").glob("*.toml"))
-
-
-def preset_descriptions() -> list[tuple[str, str]]:
-    """``(name, description)`` of every preset, sorted by name, for ``photo3d trajectories``.
-
-    Raises:
-        Photo3DError: If a preset file is invalid (a broken installation).
-
-    """
-    return [(name, load_trajectory(name).description) for name in preset_names()]
-
-
-def load_trajectory(name_or_path: str | Path) -> Trajectory:
-    """Loads a preset by name (``"dolly"``) or a TOML file by path.
-
-    Raises:
-        Photo3DError: If it is neither a preset nor a readable, valid TOML file; TOML syntax errors
-            keep tomllib's line and column, validation errors name the line of the key.
-
-    """
-    text = str(name_or_path)
-    preset = resource_dir("trajectories") / f"{text}.toml"
-    path = preset if ("/" not in text and "\\" not in text and preset.is_file()) else Path(text)
-    if not path.is_file():
-        raise Photo3DError(
-            f"trajectory {text!r} is neither a preset ({', '.join(preset_names())}) nor an existing .toml file"
-        )
-    try:
-        source = path.read_text(encoding="utf-8")
-        data = tomllib.loads(source)
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise Photo3DError(f"trajectory file {path} is not valid TOML: {exc}") from None
-    except OSError as exc:
-        raise Photo3DError(f"cannot read trajectory file {path}: {exc.strerror or exc}") from None
-    return parse_trajectory(data, name=path.stem, where=str(path), text=source)
 
 
 # --- sampling ----------------------------------------------------------------------------------------------------
@@ -873,7 +411,7 @@ def _path_times(traj: Trajectory, clock: np.ndarray, playback: str, easing: str 
 
 
 def _context(intrinsics: Intrinsics, scale: float, motion: Motion) -> _Context:
-    if not (_is_number(scale) and scale > 0):
+    if not (is_number(scale) and scale > 0):
         raise Photo3DError(f"the scene's reference depth must be positive, got {scale!r}")
     k = intrinsics
     focus = float(motion.focus) if motion.focus is not None else float(scale)

@@ -391,7 +391,7 @@ def _check_choices(**values: str | None) -> None:
 def _run_render(image, depth_settings, fov, focal_px, settings, out, ply) -> None:
     from dataclasses import replace
 
-    from ..camera.trajectory import load_trajectory
+    from ..camera.trajectory_files import load_trajectory
     from ..io.outputs import check_writable
     from ..io.video import check_output
     from ..ldi.inpaint import make_inpainter
@@ -556,7 +556,7 @@ def sample(
 @app.command()
 def trajectories() -> None:
     """List the trajectory presets (use one with --trajectory NAME, or copy its file to make your own)."""
-    from ..camera.trajectory import preset_descriptions
+    from ..camera.trajectory_files import preset_descriptions
 
     for name, description in preset_descriptions():
         typer.echo(f"{name:12s} {description}")

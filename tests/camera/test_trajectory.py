@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import photo3d.camera.trajectory as trajectory_module
+import photo3d.camera.trajectory_files as trajectory_files
 from photo3d.camera.intrinsics import Intrinsics
 from photo3d.camera.trajectory import (
     EASINGS,
@@ -16,14 +17,11 @@ from photo3d.camera.trajectory import (
     Trajectory,
     cameras_at,
     ease,
-    load_trajectory,
-    parse_trajectory,
-    preset_descriptions,
-    preset_names,
     sample_times,
     scene_scale,
     trajectory_cameras,
 )
+from photo3d.camera.trajectory_files import load_trajectory, parse_trajectory, preset_descriptions, preset_names
 from tests.support.helpers import raises_one_line
 
 K = Intrinsics.from_fov(64, 48)
@@ -792,7 +790,7 @@ def test_toml_syntax_error_keeps_the_line(tmp_path):
 
 def _docstring_examples() -> list[str]:
     """The indented TOML blocks after '::' in the module docstring."""
-    blocks, doc = [], trajectory_module.__doc__
+    blocks, doc = [], trajectory_files.__doc__
     for part in doc.split("::\n")[1:]:
         lines = []
         for line in part.splitlines()[1:]:

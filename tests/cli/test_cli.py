@@ -326,7 +326,7 @@ def test_learned_inpainter_and_single_layer(tmp_path):
 @pytest.mark.gl
 def test_every_preset_renders_a_real_photo_in_a_vertical_frame(real_data, tmp_path):
     """Each trajectory preset renders cones into the tiktok format (1080x1920 at 30 fps), exactly that size."""
-    from photo3d.camera.trajectory import preset_names
+    from photo3d.camera.trajectory_files import preset_names
 
     folder = real_data / "mb2003_cones"
     for name in preset_names():
