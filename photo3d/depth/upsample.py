@@ -389,7 +389,7 @@ def upsample_disparity(low: np.ndarray, guide: np.ndarray) -> np.ndarray:
     The map is enlarged bilinearly and its edges, soft ramps now, are placed
     by :func:`place_depth_edges`, the edge recovery :func:`photo3d.ldi.layering.build_ldi`
     gives every soft map (in disparity normalised by its 99th percentile, as
-    :func:`photo3d.ldi.layering.normalized_disparity` does), at the effective resolution
+    :func:`photo3d.ldi.discontinuities.normalized_disparity` does), at the effective resolution
     :func:`depth_edge_scale` measures (at least 2). An edge lands on the colour
     edge within the ramp the enlargement leaves, about a pixel of the map wide
     (times the map's own :func:`depth_edge_scale`, for a map that is soft at
@@ -484,7 +484,7 @@ def place_depth_edges(
 
     Args:
         dn: (H, W) float32 normalised disparity, about 1 on the nearest surfaces
-            (see :func:`photo3d.ldi.layering.normalized_disparity`), finite.
+            (see :func:`photo3d.ldi.discontinuities.normalized_disparity`), finite.
         image: (H, W, 3) uint8 RGB photo.
         weak: Smallest disparity jump (dn units) that counts as an edge
             (:class:`photo3d.ldi.layering.LDIParams` ``weak``): ramps are followed down to half of it,
@@ -568,7 +568,7 @@ def depth_edge_offset(
 
     Args:
         dn: (H, W) float32 normalised disparity, about 1 on the nearest surfaces
-            (see :func:`photo3d.ldi.layering.normalized_disparity`), finite.
+            (see :func:`photo3d.ldi.discontinuities.normalized_disparity`), finite.
         image: (H, W, 3) uint8 RGB photo.
         weak: Smallest disparity jump (dn units) that counts as an edge.
         max_shift: Largest translation tried per axis, pixels (None: 0.8 % of the
@@ -1053,7 +1053,7 @@ def matte_depth_edges(
     is left exactly as it is.
 
     Args:
-        dn: (H, W) float32 normalised disparity (see :func:`photo3d.ldi.layering.normalized_disparity`).
+        dn: (H, W) float32 normalised disparity (see :func:`photo3d.ldi.discontinuities.normalized_disparity`).
         image: (H, W, 3) uint8 RGB photo.
         reach: Half-width in pixels (of the full-size map) of the neighbourhood that finds edges
             and of the unknown band around them, >= 1.

@@ -33,7 +33,9 @@ __all__ = [
     "INPAINTERS",
     "ClassicalInpainter",
     "Inpainter",
+    "connected_to",
     "extrapolate_disparity",
+    "local_mean",
     "make_inpainter",
     "mask_extent",
     "mirror_sources",
@@ -373,4 +375,43 @@ def extrapolate_disparity(
     step = gx[seed_index] * (np.arange(w, dtype=np.float32)[None, :] - sx.astype(np.float32)[seed_index])
     step += gy[seed_index] * (np.arange(h, dtype=np.float32)[:, None] - sy.astype(np.float32)[seed_index])
     np.add(out, step, out=out, where=where if where is not None else True)
+    return out
+
+
+def connected_to(mask: np.ndarray, anchor: np.ndarray) -> np.ndarray:
+    """The pixels of ``mask`` 4-connected to some pixel of ``anchor`` through ``mask`` (both (H, W) bool)."""
+    count, labels = cv2.connectedComponents((mask | anchor).view(np.uint8), connectivity=4)
+    touching = np.zeros(count, bool)
+    touching[labels[anchor]] = True
+    return mask & touching[labels]
+
+
+def local_mean(photo: np.ndarray, mask: np.ndarray, size: int, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    """(N, 3) float32 mean colour of the ``mask`` pixels in a ``size`` x ``size`` box around pixels ``(ys, xs)``.
+
+    Computed at ``1 / max(1, size // 16)`` of the resolution (the means are smooth on that scale) and
+    interpolated bilinearly at the pixels (as ``cv2.resize`` would enlarge it); where no mask pixel is
+    near, the mean is 0.
+    """
+    h, w = mask.shape
+    f = max(1, size // 16)
+    small = (max(1, w // f), max(1, h // f))
+    weight = cv2.resize(mask.astype(np.float32), small, interpolation=cv2.INTER_AREA)
+    total = cv2.resize(cv2.copyTo(photo, mask.view(np.uint8)), small, interpolation=cv2.INTER_AREA)
+    box = (max(1, size // f) | 1,) * 2
+    weight = cv2.boxFilter(weight, -1, box)
+    total = cv2.boxFilter(total, -1, box)
+    mean = total / np.maximum(weight, 1e-6)[..., None]
+    # Bilinear, with cv2.resize's pixel-centre alignment and clamped borders.
+    out = np.zeros((len(ys), 3), np.float32)
+    corners = []
+    for pos, n_small, n in ((ys, small[1], h), (xs, small[0], w)):
+        src = np.maximum((pos + 0.5) * (n_small / n) - 0.5, 0.0)
+        i0 = np.minimum(np.floor(src).astype(np.intp), n_small - 1)
+        i1 = np.minimum(i0 + 1, n_small - 1)
+        t = np.where(i0 == n_small - 1, 0.0, src - i0).astype(np.float32)
+        corners.append((i0, i1, t[:, None]))
+    (y0, y1, ty), (x0, x1, tx) = corners
+    out += (1 - ty) * ((1 - tx) * mean[y0, x0] + tx * mean[y0, x1])
+    out += ty * ((1 - tx) * mean[y1, x0] + tx * mean[y1, x1])
     return out

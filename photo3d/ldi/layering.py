@@ -12,7 +12,7 @@ vectorised form:
    than that are re-segmented by an alpha matte (:func:`photo3d.depth.upsample.matte_depth_edges`).
    Isolated speckles are removed and an iterated
    colour-weighted median snaps soft depth edges into clean steps on the colour
-   edges (:func:`sharpen_depth_edges`).
+   edges (:func:`~photo3d.ldi.discontinuities.sharpen_depth_edges`).
 2. **Discontinuities.** A link between 4-neighbours is a discontinuity
    candidate where its jump ``dn_b - dn_a`` departs by more than ``weak`` from the
    median of the two jumps on either side along the same line (so slanted planes,
@@ -55,8 +55,7 @@ vectorised form:
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
-from typing import NamedTuple
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -64,377 +63,30 @@ import numpy as np
 from ..camera.intrinsics import Intrinsics, Pose, pixel_rays
 from ..depth.upsample import place_depth_edges
 from ..errors import Photo3DError
-from .inpaint import ClassicalInpainter, Inpainter, extrapolate_disparity, mask_extent, nearest_seed
-from .matte import MIN_SEPARATION, UNKNOWN, estimate_matte, preload_solver
+from .discontinuities import (
+    cut_sides,
+    detect_discontinuities,
+    normalized_disparity,
+    quantization_levels,
+    remove_speckles,
+    sharpen_depth_edges,
+)
+from .inpaint import (
+    ClassicalInpainter,
+    Inpainter,
+    connected_to,
+    extrapolate_disparity,
+    local_mean,
+    mask_extent,
+    nearest_seed,
+)
+from .matte import preload_solver
+from .silhouettes import fill_behind_soft_pixels, soft_silhouettes
+from .structure import EMPTY_DEPTH, LDI, LDIParams
 
-__all__ = [
-    "LDI",
-    "LDIParams",
-    "band_for_cameras",
-    "build_ldi",
-    "detect_discontinuities",
-    "normalized_disparity",
-    "quantization_levels",
-    "remove_speckles",
-    "sharpen_depth_edges",
-]
+__all__ = ["LDI", "LDIParams", "band_for_cameras", "build_ldi"]
 
 log = logging.getLogger(__name__)
-
-EMPTY_DEPTH = 0.0
-"""Depth value that marks an empty LDI sample."""
-
-ALPHA_EPS = 1.0 / 32
-"""Matte alphas at most this far from 0 or 1 count as fully background or foreground."""
-
-SOFT_REACH = 2
-"""Foreground pixels at most this many pixels (Chebyshev) from the background may be translucent."""
-
-
-@dataclass
-class LDI:
-    """A layered depth image, documented like a rasterizer output.
-
-    L layers of H x W samples on the source camera's pixel grid. At each pixel,
-    layer 0 is the surface the photo shows; layers 1..L-1 hold what lies behind
-    it, front to back (where both are set, ``depth[k + 1] > depth[k]``).
-
-    Attributes:
-        color: (L, H, W, 3) uint8 sRGB colour of each sample (0 where empty).
-        depth: (L, H, W) float32 planar depth in the depth map's units;
-            ``0.0`` (:data:`EMPTY_DEPTH`) marks an empty sample. Layer 0 is full.
-        alias: (L, H, W) int8. ``-1``: the sample is its own point. ``j >= 0``: the
-            sample is a seam copy of layer j's sample at the same pixel (same
-            depth and colour); meshes reuse that vertex, so a back layer and the
-            surface it continues share vertices and no crack can open between them.
-        link_right: (L, H, W - 1) bool; True where sample (k, y, x) is connected to (k, y, x + 1).
-        link_down: (L, H - 1, W) bool; True where sample (k, y, x) is connected to (k, y + 1, x).
-        intrinsics: The source camera.
-        synthesis: (H, W) bool, the pixels where some back layer has a synthesised sample.
-        band_px: Width of the synthesis band in pixels.
-        alpha: None (every sample is opaque), or (L, H, W) uint8 opacity of each
-            sample, 255 = opaque. Below 255 only on layer 0 at soft silhouettes, where
-            ``color`` is the decontaminated foreground colour (not premultiplied) and the
-            sample of layer 1 behind it is opaque and holds the background colour, so that
-            ``a color[0] + (1 - a) color[1]`` (a = alpha / 255) gives back the photo.
-
-    """
-
-    color: np.ndarray
-    depth: np.ndarray
-    alias: np.ndarray
-    link_right: np.ndarray
-    link_down: np.ndarray
-    intrinsics: Intrinsics
-    synthesis: np.ndarray = field(repr=False)
-    band_px: int = 0
-    alpha: np.ndarray | None = field(default=None, repr=False)
-
-    @property
-    def num_layers(self) -> int:
-        """Number of layers L (1 when the depth has no discontinuity)."""
-        return int(self.depth.shape[0])
-
-    @property
-    def valid(self) -> np.ndarray:
-        """(L, H, W) bool; True where a sample exists."""
-        return self.depth > EMPTY_DEPTH
-
-    @property
-    def cuts(self) -> tuple[np.ndarray, np.ndarray]:
-        """Discontinuities of layer 0: ``(cut_right (H, W-1), cut_down (H-1, W))`` bool."""
-        return ~self.link_right[0], ~self.link_down[0]
-
-
-@dataclass(frozen=True)
-class LDIParams:
-    """Settings of the LDI construction.
-
-    Attributes:
-        strong: Normalised-disparity jump (``z_near / z`` units) that starts a discontinuity.
-        weak: Smaller jump that continues one (hysteresis); back-layer samples lie at least this far
-            behind the surface in front of them. Back layers bridge jumps up to ``strong``.
-        min_edge_px: Discontinuity segments with fewer pixels are dropped (0: scale with the image,
-            0.5 % of its longer side, at least 4).
-        median: Size of the median that replaces isolated disparity speckles (1 disables it;
-            see :func:`remove_speckles`).
-        band_px: Width of the synthesis band in pixels (0: from the trajectory, see :func:`band_for_cameras`).
-        max_band_fraction: Upper bound on the band as a fraction of the longer image side.
-        max_layers: Most layers, the visible one included (2: a single back layer).
-        edge_radius: Radius of the colour-weighted median that snaps depth edges to colour
-            edges (0 disables it; see :func:`sharpen_depth_edges`).
-        edge_iterations: Passes of that median.
-        color_sigma: Colour difference (0-255 RGB, Euclidean) at which the median's weight falls to 0.61.
-        half_res_band: Bands wider than this (pixels) are inpainted at half resolution (0: never).
-        recover_edges: Move soft depth edges onto colour edges at the map's effective resolution
-            (:func:`photo3d.depth.upsample.recover_depth_edges`); sharp maps are left as they are.
-        matte_edges: Move the ramps of soft maps onto the colour edge with an alpha matte
-            (:func:`photo3d.depth.upsample.matte_depth_edges`, at steps of at least
-            :data:`photo3d.depth.upsample.MATTE_MIN_STEP`); sharp maps
-            (:func:`photo3d.depth.upsample.depth_edge_scale` 1) are left as they are.
-        edge_reach: Half-width in pixels of that matte's unknown band (0: 1.5 % of the longer image side).
-        align_edges: Translate a sharp depth map registered a few pixels off the photo back onto its
-            colour edges (:func:`photo3d.depth.upsample.depth_edge_offset`).
-        soft_edges: Alpha-matte the pixels around layer-0 cuts (soft layering, see the module notes).
-        matte_radius: Half-width in pixels of the matte's unknown band around each cut
-            (0: 0.5 % of the longer image side, at least 2).
-
-    """
-
-    strong: float = 0.02
-    weak: float = 0.01
-    min_edge_px: int = 0
-    median: int = 3
-    band_px: int = 0
-    max_band_fraction: float = 0.25
-    max_layers: int = 4
-    edge_radius: int = 2
-    edge_iterations: int = 2
-    color_sigma: float = 12.0
-    half_res_band: int = 160
-    recover_edges: bool = True
-    matte_edges: bool = True
-    edge_reach: int = 0
-    align_edges: bool = True
-    soft_edges: bool = True
-    matte_radius: int = 0
-
-
-def normalized_disparity(depth: np.ndarray) -> tuple[np.ndarray, float]:
-    """``dn = z_near / depth`` with ``z_near`` the 1st percentile of depth.
-
-    Args:
-        depth: (H, W) planar depth, positive and finite.
-
-    Returns:
-        ``(dn, z_near)``: (H, W) float32 normalised disparity (about 1 on the
-        nearest surfaces, smaller farther away) and the scale in depth units.
-
-    """
-    z_near = float(np.percentile(depth, 1.0))
-    return (z_near / depth).astype(np.float32), z_near
-
-
-def remove_speckles(dn: np.ndarray, tolerance: float, size: int = 3) -> np.ndarray:
-    """Replaces isolated outliers by the local median, leaving edges and corners in place.
-
-    A pixel is an outlier when fewer than two of its 8 neighbours lie within
-    ``tolerance`` of it: a lone speck of noise. Corners (three agreeing
-    neighbours) and one-pixel-wide lines (two) are kept, unlike a plain median
-    filter, which rounds corners off and moves depth edges away from colour edges.
-
-    Args:
-        dn: (H, W) float32 normalised disparity.
-        tolerance: Largest difference that counts as agreement.
-        size: Median window (3 or 5).
-
-    Returns:
-        (H, W) float32 filtered disparity.
-
-    """
-    p = np.pad(dn, 1, mode="edge")
-    h, w = dn.shape
-    agree = np.zeros((h, w), np.int8)
-    for dy in (0, 1, 2):
-        for dx in (0, 1, 2):
-            if dy == 1 and dx == 1:
-                continue
-            agree += np.abs(p[dy : dy + h, dx : dx + w] - dn) <= tolerance
-    return np.where(agree < 2, cv2.medianBlur(dn, size), dn).astype(np.float32)
-
-
-def sharpen_depth_edges(
-    dn: np.ndarray,
-    image: np.ndarray,
-    radius: int = 2,
-    iterations: int = 2,
-    sigma: float = 12.0,
-    tolerance: float = 0.01,
-    accept: float = 0.03,
-    chunk: int = 1 << 18,
-) -> np.ndarray:
-    """Snaps soft depth edges into clean steps that follow the colour edges.
-
-    An iterated colour-weighted median, the depth-edge filter of Shih et al.
-    (CVPR 2020, after Ma et al., "Constant Time Weighted Median Filtering for
-    Stereo Matching and Beyond", ICCV 2013): each pixel takes the weighted
-    median of the disparities in its ``(2 radius + 1)^2`` window, weighted by
-    ``exp(-|c_p - c_q|^2 / (2 sigma^2))`` with c the RGB colour. A median never
-    invents intermediate values, so a ramp across an edge becomes a step, and
-    the colour weights put that step where the colour changes; mixed pixels go
-    to the side whose colour they resemble. Only pixels within ``radius`` of a
-    link whose jump departs from the local trend by more than ``tolerance``
-    are filtered, and a pixel takes the median only when it differs from its
-    own value by more than ``accept`` (a move across an edge): planes,
-    however slanted, are left exactly as they are.
-
-    Args:
-        dn: (H, W) float32 normalised disparity (see :func:`normalized_disparity`).
-        image: (H, W, 3) uint8 RGB photo.
-        radius: Window radius in pixels (>= 1).
-        iterations: Number of passes.
-        sigma: Colour distance (0-255 units) at which a neighbour's weight falls to 0.61.
-        tolerance: Departure from the trend (dn units) that marks a pixel as near an edge.
-        accept: Least change (dn units) that is taken; smaller ones are left, so sharp
-            edges, creases and thin slanted faces keep their depth.
-        chunk: Pixels filtered per vectorised batch (bounds memory).
-
-    Returns:
-        (H, W) float32 filtered disparity.
-
-    """
-    h, w = dn.shape
-    size = 2 * radius + 1
-    offsets = [(dy, dx) for dy in range(size) for dx in range(size)]
-    color = np.pad(image.astype(np.float32), ((radius, radius), (radius, radius), (0, 0)), mode="edge")
-    inv = -0.5 / float(sigma) ** 2
-    window = np.ones((size, size), np.uint8)
-    moved = None
-    for _ in range(iterations):
-        if moved is None:
-            near_edge = np.zeros((h, w), bool)
-            er = _excess_jump(dn[:, 1:] - dn[:, :-1], axis=1) > tolerance
-            ed = _excess_jump(dn[1:, :] - dn[:-1, :], axis=0) > tolerance
-            near_edge[:, 1:] |= er
-            near_edge[:, :-1] |= er
-            near_edge[1:, :] |= ed
-            near_edge[:-1, :] |= ed
-            active = cv2.dilate(near_edge.astype(np.uint8), window)
-        else:  # later passes: a median changes only where the last pass moved a value in its window
-            active = cv2.dilate(moved.astype(np.uint8), window)
-        ys, xs = np.nonzero(active)
-        if len(ys) == 0:
-            break
-        padded = np.pad(dn, radius, mode="edge")
-        out = dn.copy()
-        for start in range(0, len(ys), chunk):
-            y, x = ys[start : start + chunk], xs[start : start + chunk]
-            centre = color[y + radius, x + radius]
-            values = np.empty((len(y), len(offsets)), np.float32)
-            weights = np.empty_like(values)
-            for i, (dy, dx) in enumerate(offsets):
-                values[:, i] = padded[y + dy, x + dx]
-                diff = color[y + dy, x + dx] - centre
-                weights[:, i] = np.einsum("ij,ij->i", diff, diff)
-            np.exp(weights * inv, out=weights)
-            order = np.argsort(values, axis=1)
-            values = np.take_along_axis(values, order, axis=1)
-            cum = np.cumsum(np.take_along_axis(weights, order, axis=1), axis=1)
-            pick = (cum < 0.5 * cum[:, -1:]).sum(axis=1)
-            median = values[np.arange(len(y)), pick]
-            # Only a move across an edge is taken: within a surface the pixel keeps its own value.
-            out[y, x] = np.where(np.abs(median - dn[y, x]) > accept, median, dn[y, x])
-        moved = out != dn
-        dn = out
-    return dn
-
-
-def quantization_levels(dn: np.ndarray, min_levels: int = 16, max_levels: int = 1024) -> np.ndarray | None:
-    """The sorted distinct values of a quantised map (an 8-bit depth PNG), or None for a continuous one.
-
-    A map with fewer than ``min_levels`` values is a few flat layers (or a test
-    pattern), whose one-level steps are real edges: it is not treated as quantised.
-
-    Args:
-        dn: (H, W) float32 map.
-        min_levels: Fewest distinct values a quantised map has.
-        max_levels: Most distinct values a map may have to count as quantised.
-
-    Returns:
-        (N,) float32 sorted levels, or None if the map has fewer than ``min_levels`` or
-        more than ``max_levels`` values, or fewer than 64 pixels per value.
-
-    """
-    sample = np.unique(dn[:: max(1, dn.shape[0] // 256), :: max(1, dn.shape[1] // 256)])
-    if len(sample) > max_levels:
-        return None
-    levels = np.unique(dn)
-    if not min_levels <= len(levels) <= max_levels or dn.size < 64 * len(levels):
-        return None
-    return levels
-
-
-def detect_discontinuities(
-    dn: np.ndarray, params: LDIParams = LDIParams(), levels: np.ndarray | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Cleaned depth discontinuities between 4-neighbours.
-
-    Args:
-        dn: (H, W) float32 normalised disparity (see :func:`normalized_disparity`).
-        params: Thresholds.
-        levels: The map's quantisation levels, if it is quantised (see
-            :func:`quantization_levels`): a step between two adjacent levels is the
-            staircase of a smooth surface stored in few values, never a discontinuity.
-
-    Returns:
-        ``(cut_right, cut_down)``: (H, W-1) and (H-1, W) bool, True where the
-        link between a pixel and its right / lower neighbour is cut.
-
-    """
-    h, w = dn.shape
-    jr = dn[:, 1:] - dn[:, :-1]  # > 0: the right pixel is nearer
-    jd = dn[1:, :] - dn[:-1, :]
-    er, ed = _excess_jump(jr, axis=1), _excess_jump(jd, axis=0)
-    # A link is a candidate when its jump stands out from the trend around it and is itself above weak: beside
-    # a step spread over two links the trend is half the step, and a flat link there would stand out too.
-    weak_r = (er > params.weak) & (np.abs(jr) > params.weak)
-    weak_d = (ed > params.weak) & (np.abs(jd) > params.weak)
-    if levels is not None:
-        index = np.searchsorted(levels, dn).astype(np.int32)
-        weak_r &= np.abs(index[:, 1:] - index[:, :-1]) >= 2
-        weak_d &= np.abs(index[1:, :] - index[:-1, :]) >= 2
-    # Mark each candidate link on its foreground pixel, with the jump it carries.
-    fg_jump = np.zeros((h, w), np.float32)
-    for jump, excess, weak, fg_a, fg_b in (
-        (jr, er, weak_r, (slice(None), slice(1, None)), (slice(None), slice(None, -1))),
-        (jd, ed, weak_d, (slice(1, None), slice(None)), (slice(None, -1), slice(None))),
-    ):
-        a = np.where(weak & (jump > 0), excess, 0.0)
-        b = np.where(weak & (jump < 0), excess, 0.0)
-        np.maximum(fg_jump[fg_a], a, out=fg_jump[fg_a])
-        np.maximum(fg_jump[fg_b], b, out=fg_jump[fg_b])
-    candidates = (fg_jump > 0).astype(np.uint8)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(candidates, connectivity=8)
-    min_px = params.min_edge_px or max(4, round(0.005 * max(h, w)))
-    has_strong = np.zeros(count, bool)
-    has_strong[labels[fg_jump > params.strong]] = True
-    keep = has_strong & (stats[:, cv2.CC_STAT_AREA] >= min_px)
-    keep[0] = False
-    kept = keep[labels]
-    fg_r = np.where(jr > 0, kept[:, 1:], kept[:, :-1])
-    fg_d = np.where(jd > 0, kept[1:, :], kept[:-1, :])
-    return weak_r & fg_r, weak_d & fg_d
-
-
-def _excess_jump(jump: np.ndarray, axis: int) -> np.ndarray:
-    """How far each jump departs from the trend of the jumps around it along ``axis``.
-
-    The trend is the median of the two jumps on either side. On a plane
-    disparity is affine, so its jumps are all equal and the excess is 0 however
-    slanted the plane; a step stands out by its full height, and a step spread
-    over two links (a soft edge) by half of it each.
-    """
-    n = jump.shape[axis]
-    pad = [(0, 0), (0, 0)]
-    pad[axis] = (2, 2)
-    p = np.pad(jump, pad, mode="edge")
-    take = (lambda i: p[:, i : i + n]) if axis == 1 else (lambda i: p[i : i + n, :])
-    a, b, c, d = take(0), take(1), take(3), take(4)
-    # The median of four values: the mean of the two middle ones, i.e. (sum - min - max) / 2 (in place: big maps).
-    lo = np.minimum(a, b)
-    tmp = np.minimum(c, d)
-    np.minimum(lo, tmp, out=lo)
-    hi = np.maximum(a, b)
-    np.maximum(c, d, out=tmp)
-    np.maximum(hi, tmp, out=hi)
-    np.add(a, b, out=tmp)
-    tmp += c
-    tmp += d
-    tmp -= lo
-    tmp -= hi
-    tmp *= 0.5
-    np.subtract(jump, tmp, out=tmp)
-    return np.abs(tmp, out=tmp).astype(np.float32, copy=False)
 
 
 def band_for_cameras(
@@ -557,7 +209,7 @@ def build_ldi(
     color0, soft = image, None
     if params.soft_edges and (cut_r.any() or cut_d.any()):
         radius = params.matte_radius or max(2, round(0.005 * max(h, w)))
-        dn, color0, soft = _soft_silhouettes(image, dn, cut_r, cut_d, radius, params)
+        dn, color0, soft = soft_silhouettes(image, dn, cut_r, cut_d, radius, params)
         cut_r, cut_d = detect_discontinuities(dn, params, levels)
     depth0 = (z_near / dn).astype(np.float32)
     band = _band_px(depth0, cut_r, cut_d, intrinsics, poses, params)
@@ -595,7 +247,7 @@ def build_ldi(
             break
         synthesis[box] |= syn
         if soft is not None and len(layers) == 1:
-            _behind_soft_pixels(
+            fill_behind_soft_pixels(
                 image[box],
                 color0[box],
                 back_color,
@@ -631,33 +283,6 @@ def build_ldi(
         band_px=band,
         alpha=alpha,
     )
-
-
-class _Soft(NamedTuple):
-    """Layer-0 opacity (H, W) uint8 (255 = opaque) and the background colour (H, W, 3) uint8 behind it."""
-
-    alpha: np.ndarray
-    background: np.ndarray
-
-
-def _cut_sides(
-    dn: np.ndarray, cut_r: np.ndarray, cut_d: np.ndarray, min_step: float = 0.0
-) -> tuple[np.ndarray, np.ndarray]:
-    """``(bg_edge, fg_edge)``: (H, W) bool, the far and near pixel of every cut link jumping more than ``min_step``."""
-    h, w = dn.shape
-    if min_step > 0.0:
-        cut_r = cut_r & (np.abs(np.diff(dn, axis=1)) > min_step)
-        cut_d = cut_d & (np.abs(np.diff(dn, axis=0)) > min_step)
-    bg_edge = np.zeros((h, w), bool)
-    fg_edge = np.zeros((h, w), bool)
-    right_nearer = dn[:, 1:] > dn[:, :-1]
-    lower_nearer = dn[1:, :] > dn[:-1, :]
-    for edge, nearer in ((bg_edge, False), (fg_edge, True)):
-        edge[:, :-1] |= cut_r & (right_nearer != nearer)
-        edge[:, 1:] |= cut_r & (right_nearer == nearer)
-        edge[:-1, :] |= cut_d & (lower_nearer != nearer)
-        edge[1:, :] |= cut_d & (lower_nearer == nearer)
-    return bg_edge, fg_edge
 
 
 def _bg_jumps(dn: np.ndarray, cut_r: np.ndarray, cut_d: np.ndarray) -> np.ndarray:
@@ -726,221 +351,6 @@ def _first_revealing_seed(
         sy.append(cy)
         sx.append(cx)
     return dist, index, np.concatenate(sy), np.concatenate(sx)
-
-
-def _soft_silhouettes(
-    image: np.ndarray, dn: np.ndarray, cut_r: np.ndarray, cut_d: np.ndarray, radius: int, params: LDIParams
-) -> tuple[np.ndarray, np.ndarray, _Soft | None]:
-    """Alpha-matted layer-0 silhouettes: the re-layered disparity, layer-0 colour, opacity and background.
-
-    Returns ``(dn, image, None)`` unchanged when no cut has both a foreground and a background edge pixel.
-
-    Every pixel within ``3 radius`` of a steep cut (a jump above ``strong``)
-    is on the foreground side when it is nearer to a foreground edge pixel
-    than to a background one (the cut is the border between the two). Pixels
-    within ``radius`` of an edge pixel are the trimap's unknown region, except
-    the ridge of each side (local maxima of the distance to the other side's
-    edge, more than 2 px from it), which stays known: a structure thinner than
-    the band, such as a pole or a gap between fingers, keeps a known core and
-    so is never matted away, while the one-pixel treads of a staircase a
-    filtered depth map leaves at a silhouette are matted with it. Where three
-    surfaces meet, the middle one is background to one cut and foreground to
-    the other, so a colour is known as both and the matte is ill-posed: a known pixel with a
-    known pixel of the other side within ``radius`` at its disparity (within
-    ``weak / 2``) marks such a place, and unknown pixels within ``radius + 2``
-    of it keep their side, as do pixels whose alpha the local colours do not
-    confirm (:func:`_agrees_locally`). After matting, unknown pixels of alpha above
-    :data:`ALPHA_EPS` join the foreground and the others the background, each at
-    the disparity of its side's surface continued from its nearest edge pixel
-    (:func:`photo3d.ldi.inpaint.extrapolate_disparity`, kept within a quarter of the
-    step of that edge pixel's disparity), so planes stay planes. A pixel changes
-    side only if it is 4-connected to its new side through pixels that do, and
-    background pixels cut off from the known background by the new foreground
-    join it: an island would be a fragment too small to cut (see
-    ``LDIParams.min_edge_px``), linked across the step. Foreground
-    pixels of alpha below ``1 - ALPHA_EPS`` within :data:`SOFT_REACH` of the
-    background are the translucent ones; their alpha is at most the share of
-    foreground their colour holds on the line from the local background mean to
-    their foreground colour.
-    """
-    h, w = dn.shape
-    # Sides of steep cuts only: a weak cut that hysteresis linked to a silhouette is most often a spur of
-    # it onto the background, a pixel or two of depth noise, whose far side would pass for foreground.
-    bg_edge, fg_edge = _cut_sides(dn, cut_r, cut_d, params.strong)
-    # A pixel between two close cuts (a step of a staircase) is no side's edge.
-    bg_edge, fg_edge = bg_edge & ~fg_edge, fg_edge & ~bg_edge
-    if not fg_edge.any() or not bg_edge.any():
-        return dn, image, None
-    dist_fg, index_fg, fy, fx = nearest_seed(fg_edge)
-    dist_bg, index_bg, by, bx = nearest_seed(bg_edge)
-    dist = np.minimum(dist_fg, dist_bg)
-    near = dist <= 3 * radius
-    foreground = near & (dist_fg < dist_bg)
-    trimap = foreground.astype(np.float32)
-    kernel = np.ones((3, 3), np.uint8)
-    core = np.zeros((h, w), bool)
-    for side, inside in ((foreground, dist_bg), (near & ~foreground, dist_fg)):
-        core |= side & (inside >= cv2.dilate(inside, kernel)) & (inside > 2.0)
-    unknown = near & (dist <= radius) & ~core
-    # Where three surfaces meet, a known pixel has a known pixel of the other side at its disparity nearby.
-    window = np.ones((2 * radius + 1,) * 2, np.uint8)
-    known_fg, known_bg = foreground & ~unknown, near & ~foreground & ~unknown
-    bg_max = cv2.dilate(np.where(known_bg, dn, -1.0).astype(np.float32), window)
-    fg_min = cv2.erode(np.where(known_fg, dn, np.inf).astype(np.float32), window)
-    tolerance = 0.5 * params.weak
-    conflict = (known_fg & (dn <= bg_max + tolerance)) | (known_bg & (dn >= fg_min - tolerance))
-    if conflict.any():
-        unknown &= ~cv2.dilate(conflict.astype(np.uint8), np.ones((2 * radius + 5,) * 2, np.uint8)).astype(bool)
-    trimap[unknown] = UNKNOWN
-    matte = estimate_matte(image, trimap)
-    solved = matte.unknown & np.isfinite(matte.alpha)
-    trusted, bg_mean = _agrees_locally(image, trimap, matte.alpha, radius, solved)
-    matted, solved = solved, solved & trusted
-    joins = solved & (matte.alpha > ALPHA_EPS)
-    to_fg, to_bg = joins & ~foreground, solved & ~joins & foreground
-    # No islands: a speck of foreground colour on the background stays background.
-    to_fg, to_bg = (
-        _connected_to(to_fg, foreground & ~to_bg),
-        _connected_to(to_bg, near & ~foreground & ~to_fg),
-    )
-    front = (foreground & ~to_bg) | to_fg  # after the moves below
-    # Likewise a background pixel the new foreground encloses (one the matte left unsolved) joins it.
-    back = near & ~front
-    enclosed = back & ~_connected_to(back, ~near | known_bg)
-    to_fg |= enclosed & ~foreground
-    to_bg &= ~enclosed
-    front |= enclosed
-    moved = dn.copy()
-    for side, seeds, to_side in (
-        (foreground, (index_fg, fy, fx), to_fg),
-        (near & ~foreground, (index_bg, by, bx), to_bg),
-    ):
-        if to_side.any():
-            plane = extrapolate_disparity(dn, side, *seeds, max_residual=0.1 * params.weak, where=to_side)
-            ys, xs = np.nonzero(to_side)
-            fg_dn, bg_dn = dn[fy, fx][index_fg[ys, xs]], dn[by, bx][index_bg[ys, xs]]
-            # Within a quarter of the step of its side's edge: a plane fitted on a soft ramp would overshoot.
-            reach = 0.25 * np.abs(fg_dn - bg_dn)
-            seed_dn = fg_dn if side is foreground else bg_dn
-            moved[ys, xs] = np.clip(plane[ys, xs], seed_dn - reach, seed_dn + reach)
-    dn = moved
-    # Translucent only next to the background (within SOFT_REACH px): deeper in, a low alpha is the matte's
-    # error on a thin or low-contrast foreground, and the foreground stays opaque.
-    beside = cv2.dilate((near & ~front).astype(np.uint8), np.ones((2 * SOFT_REACH + 1,) * 2, np.uint8)).astype(bool)
-    soft = joins & front & (matte.alpha < 1.0 - ALPHA_EPS) & beside
-    ys, xs = np.nonzero(soft)
-    photo = image[ys, xs].astype(np.float32)
-    fg = matte.foreground[ys, xs].astype(np.float32)
-    bg = matte.background[ys, xs].astype(np.float32)
-    # No more foreground than the pixel's colour holds between the local background and its foreground
-    # colour: where the matte's alpha is too high (a fringe of wall beside dark fur), the background solved
-    # from the compositing equation would be too bright, a pale line once the foreground moves away.
-    around = bg_mean[np.searchsorted(np.flatnonzero(matted), ys * w + xs)]  # soft pixels are among the matted
-    axis = fg - around
-    held = ((photo - around) * axis).sum(-1) / np.maximum((axis * axis).sum(-1), 1.0)
-    alpha = np.full((h, w), 255, np.uint8)
-    alpha[ys, xs] = np.rint(255.0 * np.minimum(matte.alpha[ys, xs], np.clip(held, 0.0, 1.0)))
-    # The estimated colours composite to the photo only approximately: the better-conditioned
-    # one is kept and the other solved from the compositing equation, so the source view is the photo.
-    a = alpha[ys, xs, None].astype(np.float32) / 255.0
-    mostly_fg = a >= 0.5
-    fg = np.where(mostly_fg, (photo - (1.0 - a) * bg) / np.maximum(a, 1e-3), fg)
-    bg = np.where(mostly_fg, bg, (photo - a * fg) / np.maximum(1.0 - a, 1e-3))
-    color, background = image.copy(), image.copy()
-    color[ys, xs] = np.clip(np.rint(fg), 0, 255)
-    background[ys, xs] = np.clip(np.rint(bg), 0, 255)
-    return dn, color, _Soft(alpha, background)
-
-
-def _connected_to(mask: np.ndarray, anchor: np.ndarray) -> np.ndarray:
-    """The pixels of ``mask`` 4-connected to some pixel of ``anchor`` through ``mask`` (both (H, W) bool)."""
-    count, labels = cv2.connectedComponents((mask | anchor).view(np.uint8), connectivity=4)
-    touching = np.zeros(count, bool)
-    touching[labels[anchor]] = True
-    return mask & touching[labels]
-
-
-def _behind_soft_pixels(
-    photo: np.ndarray, front: np.ndarray, back: np.ndarray, under: np.ndarray, alpha: np.ndarray, matted: np.ndarray
-) -> None:
-    """Background colours behind translucent samples, and their foreground colours to match; in place.
-
-    Where the sample is mostly background (alpha below one half), the matte's
-    background colour is well determined and is kept. Where it is mostly
-    foreground, the matte's background is a guess and the inpainted one
-    (from clean context) is kept instead, and the foreground colour is solved
-    again from the compositing equation against it, so the layers still give
-    back the photo.
-    """
-    mostly_bg = under & (alpha < 128)
-    back[mostly_bg] = matted[mostly_bg]
-    refit = under & ~mostly_bg
-    a = alpha[refit].astype(np.float32)[:, None] / 255.0
-    solved = (photo[refit].astype(np.float32) - (1.0 - a) * back[refit]) / np.maximum(a, 1e-3)
-    front[refit] = np.clip(np.rint(solved), 0, 255).astype(np.uint8)
-
-
-def _local_mean(photo: np.ndarray, mask: np.ndarray, size: int, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
-    """(N, 3) float32 mean colour of the ``mask`` pixels in a ``size`` x ``size`` box around pixels ``(ys, xs)``.
-
-    Computed at ``1 / max(1, size // 16)`` of the resolution (the means are smooth on that scale) and
-    interpolated bilinearly at the pixels (as ``cv2.resize`` would enlarge it); where no mask pixel is
-    near, the mean is 0.
-    """
-    h, w = mask.shape
-    f = max(1, size // 16)
-    small = (max(1, w // f), max(1, h // f))
-    weight = cv2.resize(mask.astype(np.float32), small, interpolation=cv2.INTER_AREA)
-    total = cv2.resize(cv2.copyTo(photo, mask.view(np.uint8)), small, interpolation=cv2.INTER_AREA)
-    box = (max(1, size // f) | 1,) * 2
-    weight = cv2.boxFilter(weight, -1, box)
-    total = cv2.boxFilter(total, -1, box)
-    mean = total / np.maximum(weight, 1e-6)[..., None]
-    # Bilinear, with cv2.resize's pixel-centre alignment and clamped borders.
-    out = np.zeros((len(ys), 3), np.float32)
-    corners = []
-    for pos, n_small, n in ((ys, small[1], h), (xs, small[0], w)):
-        src = np.maximum((pos + 0.5) * (n_small / n) - 0.5, 0.0)
-        i0 = np.minimum(np.floor(src).astype(np.intp), n_small - 1)
-        i1 = np.minimum(i0 + 1, n_small - 1)
-        t = np.where(i0 == n_small - 1, 0.0, src - i0).astype(np.float32)
-        corners.append((i0, i1, t[:, None]))
-    (y0, y1, ty), (x0, x1, tx) = corners
-    out += (1 - ty) * ((1 - tx) * mean[y0, x0] + tx * mean[y0, x1])
-    out += ty * ((1 - tx) * mean[y1, x0] + tx * mean[y1, x1])
-    return out
-
-
-def _agrees_locally(
-    image: np.ndarray, trimap: np.ndarray, alpha: np.ndarray, radius: int, where: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Where a matte's alpha is trusted: the local colours tell the sides apart and agree with it.
-
-    The local foreground and background colours are the means of the trimap's
-    known pixels of each side in a ``(4 radius + 1)`` square box. A pixel's
-    alpha is trusted where the two means are at least :data:`MIN_SEPARATION`
-    apart and its colour, projected onto the line between them, gives an
-    alpha within 0.5 of the matte's: a second, cruder model of the same
-    mixing. Where foreground and background look alike (a brown post over
-    brown ground), neither can move a depth edge; the depth decides.
-    Evaluated on ``where`` only.
-
-    Returns:
-        ``(trusted, bg_mean)``: (H, W) bool, False outside ``where``; and (N, 3) float32, the local
-        background mean of the N pixels of ``where`` in raster order.
-
-    """
-    photo = image.astype(np.float32)
-    size = 4 * radius + 1
-    ys, xs = np.nonzero(where)
-    fg_mean = _local_mean(photo, trimap == 1.0, size, ys, xs)
-    bg_mean = _local_mean(photo, trimap == 0.0, size, ys, xs)
-    axis = fg_mean - bg_mean
-    length2 = np.maximum((axis * axis).sum(-1), 1e-6)
-    projected = ((photo[where] - bg_mean) * axis).sum(-1) / length2
-    trusted = np.zeros(where.shape, bool)
-    trusted[where] = (length2 >= MIN_SEPARATION**2) & (np.abs(projected - np.nan_to_num(alpha[where])) <= 0.5)
-    return trusted, bg_mean
 
 
 @dataclass
@@ -1041,7 +451,7 @@ def _back_layer(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Synthesis mask, back-layer disparity and colour behind every cut of one layer."""
     h, w = dn.shape
-    bg_seed, fg_edge = _cut_sides(dn, cut_r, cut_d)
+    bg_seed, fg_edge = cut_sides(dn, cut_r, cut_d)
     # A pixel that is background to one cut and foreground to another (a thin
     # surface between two depths) is no seed: what lies behind both continues
     # the farther surface.
@@ -1062,7 +472,7 @@ def _back_layer(
     margin = np.maximum(params.weak, 0.25 * jumps[sy, sx])
     in_front = valid & (dn > back_dn + margin[index])
     # Only what is reached from a foreground edge without crossing a cut occludes.
-    in_front = _connected_to(in_front & ~bg_seed, in_front & fg_edge)
+    in_front = connected_to(in_front & ~bg_seed, in_front & fg_edge)
     synthesis = in_front & (dist <= band)
     context = valid & ~in_front & (dist <= 2 * band) & ~bg_seed
     context &= ~cv2.dilate(synthesis.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
@@ -1072,7 +482,7 @@ def _back_layer(
     steep_bg = jumps > params.strong
     if steep_bg.any():
         beside = cv2.dilate(steep_bg.view(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
-        context = _connected_to(context, context & beside)
+        context = connected_to(context, context & beside)
     # Behind the visible surface by at least the bridging tolerance, in front of infinity.
     back_dn = np.clip(back_dn, 0.25 * seed_dn, dn - params.weak)
     at = np.flatnonzero(synthesis)
@@ -1107,7 +517,7 @@ def _edge_colors(
 
     Each seed's colour is the mean of the seed pixels on the same surface (one of ``groups``, the
     :func:`_surface_groups` of the seeds' disparities) in a ``size`` x ``size`` box around it (see
-    :func:`_local_mean`), so a stray pixel makes no blob and two surfaces meeting at a junction keep
+    :func:`local_mean`), so a stray pixel makes no blob and two surfaces meeting at a junction keep
     their own colours.
     """
     h, w = dn.shape
@@ -1121,7 +531,7 @@ def _edge_colors(
         y1, x1 = min(int(gy.max()) + size + 1, h), min(int(gx.max()) + size + 1, w)
         mask = np.zeros((y1 - y0, x1 - x0), bool)
         mask[gy - y0, gx - x0] = True
-        color[group] = _local_mean(image[y0:y1, x0:x1].astype(np.float32), mask, size, gy - y0, gx - x0)
+        color[group] = local_mean(image[y0:y1, x0:x1].astype(np.float32), mask, size, gy - y0, gx - x0)
     return color[seeds]
 
 

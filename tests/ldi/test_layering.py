@@ -9,16 +9,15 @@ import pytest
 from photo3d.camera.intrinsics import Intrinsics, Pose
 from photo3d.depth.upsample import matte_depth_edges
 from photo3d.ldi import layering as ldi_module
-from photo3d.ldi.layering import (
-    EMPTY_DEPTH,
-    LDIParams,
-    band_for_cameras,
-    build_ldi,
+from photo3d.ldi import silhouettes
+from photo3d.ldi.discontinuities import (
     detect_discontinuities,
     normalized_disparity,
     quantization_levels,
     sharpen_depth_edges,
 )
+from photo3d.ldi.layering import band_for_cameras, build_ldi
+from photo3d.ldi.structure import EMPTY_DEPTH, LDIParams
 from photo3d.mesh.triangulate import mesh_from_ldi, silhouette_offsets
 from photo3d.render.renderer import Renderer
 
@@ -398,7 +397,7 @@ def test_a_matte_alpha_the_colours_do_not_hold_is_lowered(monkeypatch):
     """
     image, depth, coverage, k = soft_disc_scene()
     next_to_rim = cv2.dilate((coverage > 0).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
-    real = ldi_module.estimate_matte
+    real = silhouettes.estimate_matte
     claimed = np.zeros(coverage.shape, bool)
 
     def overconfident(photo, trimap, *args, **kwargs):
@@ -409,7 +408,7 @@ def test_a_matte_alpha_the_colours_do_not_hold_is_lowered(monkeypatch):
         matte.foreground[wall] = (230, 30, 20)
         return matte
 
-    monkeypatch.setattr(ldi_module, "estimate_matte", overconfident)
+    monkeypatch.setattr(silhouettes, "estimate_matte", overconfident)
     ldi = build_ldi(image, depth, k, params=LDIParams(band_px=8, matte_radius=3))
     soft = claimed & (ldi.alpha[0] < 255)
     assert soft.sum() >= 10
