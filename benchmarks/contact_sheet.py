@@ -8,8 +8,7 @@ for the equivalent command (printed per tile group; with ``--out frames/`` the
 tile of frame 30 is ``frames/00030.png``), but only the frames shown are drawn:
 the LDI and mesh are built once per photo and trajectory from the whole clip's
 cameras (they size the back layers, the mesh simplification and the edge zoom,
-as in :func:`photo3d.pipeline.render_photo`), then a
-:class:`photo3d.render.renderer.Renderer` draws the chosen cameras.
+as for the video; :meth:`photo3d.Studio.prepare`), then the studio draws the chosen frames.
 
 Rows of the sheet (frames at 1/4 and 3/4 of each 120-frame clip, i.e. frames 30
 and 90: the two sideways extremes of the orbit and swing, the top and the bottom of
@@ -75,13 +74,10 @@ REAL = _REPO.parent / "shared" / "data" / "real"
 sys.path.insert(0, str(_REPO))
 
 import photo3d  # noqa: E402
-from photo3d.camera.framing import edge_zoom, format_preset, letterbox, zoom_about  # noqa: E402
+from photo3d.camera.framing import format_preset  # noqa: E402
 from photo3d.errors import Photo3DError  # noqa: E402
 from photo3d.io.outputs import atomic_output, check_writable  # noqa: E402
-from photo3d.ldi.inpaint import make_inpainter  # noqa: E402
-from photo3d.mesh.triangulate import mesh_from_ldi, simplify_tolerance  # noqa: E402
-from photo3d.pipeline import CameraPlan, Scene, plan_render  # noqa: E402
-from photo3d.render.renderer import Renderer  # noqa: E402
+from photo3d.pipeline import CameraPlan, Scene  # noqa: E402
 
 GAP = 4
 """Pixels between tiles and around the sheet."""
@@ -194,16 +190,16 @@ def frame_indices(shot: Shot, frames: int) -> list[int]:
 def render_shot(
     scene: Scene, settings: photo3d.RenderSettings, indices: list[int], context=None
 ) -> tuple[list[np.ndarray], list[tuple[float, float]], list[float], float, CameraPlan]:
-    """Renders only the frames ``indices`` of a clip, each exactly as :func:`photo3d.render_photo` writes it.
+    """Renders only the frames ``indices`` of a clip, each exactly as ``photo3d render`` writes it.
 
-    The LDI, mesh and edge zoom come from every camera of the clip, as in ``render_photo``;
-    then only the chosen cameras are drawn (mono; ``settings.stereo`` must be None).
+    The clip is prepared from all its cameras (:meth:`photo3d.Studio.prepare`: LDI, mesh and edge
+    zoom as for the video); then only the chosen frames are drawn (mono; ``settings.stereo`` must be None).
 
     Args:
         scene: The photo, depth and camera.
         settings: The render settings of the clip.
         indices: Frame indices to render.
-        context: A moderngl context to share (tests), or None for the renderer's own.
+        context: A moderngl context to share (tests), or None for the studio's own.
 
     Returns:
         ``(frames, crop centre per frame (see :func:`silhouette_point`), render seconds per frame,
@@ -212,37 +208,23 @@ def render_shot(
     """
     if settings.stereo is not None:
         raise ValueError("render_shot renders mono frames only")
-    t0 = time.perf_counter()
-    plan = plan_render(scene, settings)
-    cameras = list(plan.cameras)
-    inpainter = make_inpainter(settings.inpainter, settings.device)
-    ldi = photo3d.build_ldi(
-        scene.image, scene.depth, scene.intrinsics, [p for p, _ in cameras], settings.ldi, inpainter
-    )
-    if settings.simplify > 0:
-        mesh = mesh_from_ldi(ldi, max_error=simplify_tolerance(cameras, settings.simplify, scene.intrinsics))
-    else:
-        mesh = mesh_from_ldi(ldi)
-    if settings.framing in ("cover", "contain"):
-        centre = (plan.view_size[0] / 2.0, plan.view_size[1] / 2.0)
-        zoom = edge_zoom(ldi.depth[0], scene.intrinsics, cameras, center=centre)
-        cameras = [(pose, zoom_about(k, zoom, centre)) for pose, k in cameras]
-    build_s = time.perf_counter() - t0
-    target = silhouette_point(scene, cameras[indices[0]])
-    dx = (plan.frame_size[0] - plan.view_size[0]) / 2.0  # letterbox offset (contain framing)
-    dy = (plan.frame_size[1] - plan.view_size[1]) / 2.0
-    frames, centres, times = [], [], []
-    with Renderer(plan.view_size[0], plan.view_size[1], settings.ssaa, msaa=settings.msaa, context=context) as r:
-        r.upload(mesh)
+    with photo3d.Studio(context=context) as studio:
+        t0 = time.perf_counter()
+        clip = studio.prepare(scene, settings)
+        build_s = time.perf_counter() - t0
+        plan = clip.plan
+        target = silhouette_point(scene, clip.cameras[indices[0]])
+        dx = (plan.frame_size[0] - plan.view_size[0]) / 2.0  # letterbox offset (contain framing)
+        dy = (plan.frame_size[1] - plan.view_size[1]) / 2.0
+        frames, centres, times = [], [], []
+        drawn = studio.frames(clip, indices=indices)
         for i in indices:
             t0 = time.perf_counter()
-            view = r.render(*cameras[i])
-            if plan.view_size != plan.frame_size:
-                view = letterbox(view, plan.frame_size[0], plan.frame_size[1])
+            frames.append(np.array(next(drawn)))
             times.append(time.perf_counter() - t0)
-            frames.append(np.array(view))
-            u, v = project(target, *cameras[i])
+            u, v = project(target, *clip.cameras[i])
             centres.append((u + dx, v + dy))
+        drawn.close()
     return frames, centres, times, build_s, plan
 
 

@@ -23,68 +23,65 @@ REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
 
 
 def measure(size: str | None, frames: int, ssaa: int, trajectory: str, sample: bool) -> dict:
+    """One configuration, through the same session the ``photo3d`` command uses."""
     import numpy as np
 
-    from photo3d.camera.framing import edge_zoom
+    import photo3d
+    from photo3d.depth.conversions import DepthOptions
     from photo3d.io.ply import write_ply
     from photo3d.io.video import open_writer
-    from photo3d.pipeline import RenderSettings, Scene, build_3d_photo, load_scene, plan_cameras, render_frames
-    from photo3d.render.renderer import Renderer
 
-    if sample:
-        from photo3d.sample import make_sample_scene
+    with photo3d.Studio() as studio:
+        if sample:
+            from photo3d.sample import make_sample_scene
 
-        s = make_sample_scene()
-        scene = Scene(s.image, s.depth, s.intrinsics)
-        name = "sample 960x640"
-    else:
-        folder = REAL / "tum_rgbd_sample"
-        scene = load_scene(folder / "TUM_color.png", folder / "TUM_depth.png", "depth", focal_px=525.0)
-        name = "tum_rgbd_sample"
-    wh = tuple(int(v) for v in size.split("x")) if size else None
-    settings = RenderSettings(trajectory=trajectory, frames=frames, size=wh, ssaa=ssaa)
-    row = {
-        "input": name,
-        "size": size or f"{scene.intrinsics.width}x{scene.intrinsics.height}",
-        "frames": frames,
-        "ssaa": ssaa,
-    }
+            s = make_sample_scene()
+            scene = photo3d.Scene(s.image, s.depth, s.intrinsics)
+            name = "sample 960x640"
+        else:
+            folder = REAL / "tum_rgbd_sample"
+            # TUM's depth PNG holds depth in units of 1/5000 m (its MANIFEST.md).
+            depth = photo3d.DepthSettings(path=folder / "TUM_depth.png", options=DepthOptions(kind="depth", scale=2e-4))
+            scene = studio.load(folder / "TUM_color.png", depth, focal_px=525.0)
+            name = "tum_rgbd_sample"
+        wh = tuple(int(v) for v in size.split("x")) if size else None
+        settings = photo3d.RenderSettings(trajectory=trajectory, frames=frames, size=wh, ssaa=ssaa)
+        row = {
+            "input": name,
+            "size": size or f"{scene.intrinsics.width}x{scene.intrinsics.height}",
+            "frames": frames,
+            "ssaa": ssaa,
+        }
 
-    cameras = plan_cameras(scene, settings)
-    t0 = time.perf_counter()
-    ldi, mesh = build_3d_photo(scene, [p for p, _ in cameras])
-    row["ldi_mesh_s"] = time.perf_counter() - t0
-    row["vertices"], row["faces"], row["band_px"] = mesh.num_vertices, mesh.num_faces, ldi.band_px
-    zoom = edge_zoom(ldi.depth[0], scene.intrinsics, cameras)
-    cameras = [(p, k.zoomed(zoom)) for p, k in cameras]
-    k0 = cameras[0][1]
-
-    with tempfile.TemporaryDirectory() as tmp:
-        ply = Path(tmp) / "mesh.ply"
         t0 = time.perf_counter()
-        write_ply(ply, mesh, scene.intrinsics)
-        row["ply_s"] = time.perf_counter() - t0
-        row["ply_mb"] = ply.stat().st_size / 1e6
+        clip = studio.prepare(scene, settings)
+        row["ldi_mesh_s"] = time.perf_counter() - t0
+        row["vertices"], row["faces"], row["band_px"] = clip.mesh.num_vertices, clip.mesh.num_faces, clip.ldi.band_px
 
-        with Renderer(k0.width, k0.height, ssaa) as r:
-            row["renderer"] = r.renderer_name.split(" (OpenGL")[0]
-            r.upload(mesh)
-            frame = r.render(*cameras[0])
+        with tempfile.TemporaryDirectory() as tmp:
+            ply = Path(tmp) / "mesh.ply"
             t0 = time.perf_counter()
-            for pose, k in cameras:
-                frame = r.render(pose, k)
-            row["render_ms_per_frame"] = 1000 * (time.perf_counter() - t0) / len(cameras)
+            write_ply(ply, photo3d.mesh_from_ldi(clip.ldi), scene.intrinsics)
+            row["ply_s"] = time.perf_counter() - t0
+            row["ply_mb"] = ply.stat().st_size / 1e6
 
-        frame = np.ascontiguousarray(frame)
-        t0 = time.perf_counter()
-        with open_writer(Path(tmp) / "encode.mp4", k0.width, k0.height, 30.0) as w:
-            for _ in cameras:
-                w.write(frame)
-        row["encode_ms_per_frame"] = 1000 * (time.perf_counter() - t0) / len(cameras)
+            drawn = studio.frames(clip, on_start=lambda name: row.update(renderer=name.split(" (OpenGL")[0]))
+            frame = next(drawn)  # the renderer's set-up and upload are not counted
+            t0 = time.perf_counter()
+            for _ in drawn:
+                pass
+            row["render_ms_per_frame"] = 1000 * (time.perf_counter() - t0) / max(1, clip.num_frames - 1)
 
-        t0 = time.perf_counter()
-        render_frames(mesh, cameras, Path(tmp) / "clip.mp4", 30.0, ssaa)
-        row["render_encode_s"] = time.perf_counter() - t0
+            frame = np.ascontiguousarray(frame)
+            t0 = time.perf_counter()
+            with open_writer(Path(tmp) / "encode.mp4", *clip.frame_size, 30.0) as w:
+                for _ in range(clip.num_frames):
+                    w.write(frame)
+            row["encode_ms_per_frame"] = 1000 * (time.perf_counter() - t0) / clip.num_frames
+
+            t0 = time.perf_counter()
+            studio.render_clip(scene, Path(tmp) / "clip.mp4", settings)
+            row["render_encode_s"] = time.perf_counter() - t0
 
     row["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return row

@@ -58,13 +58,14 @@ t_start = time.perf_counter()
 sys.path.insert(0, {repo!r})
 from pathlib import Path
 from photo3d.depth.conversions import DepthOptions
-from photo3d.pipeline import DepthSettings, RenderSettings, load_scene, render_photo
+from photo3d.pipeline import DepthSettings, RenderSettings, load_scene
+from photo3d.session import render_clip
 depth = {depth!r}
 settings = DepthSettings(path=Path(depth) if depth else None, options=DepthOptions(kind={kind!r}, scale={scale!r}))
 scene = load_scene({photo!r}, settings, focal_px={focal!r})
 t_loaded = time.perf_counter()
-report = render_photo(scene, {out!r}, RenderSettings(trajectory={trajectory!r}, frames={frames}, size={size!r},
-                      ssaa={ssaa}, simplify={simplify}))
+report = render_clip(scene, {out!r}, RenderSettings(trajectory={trajectory!r}, frames={frames}, size={size!r},
+                     ssaa={ssaa}, simplify={simplify}))
 t_end = time.perf_counter()
 print(json.dumps(dict(load_s=t_loaded - t_start, ldi_mesh_s=report.timings["ldi_mesh"],
                       render_s=report.timings["render"], faces=report.faces, frames=report.frames,

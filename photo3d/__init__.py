@@ -13,7 +13,8 @@ The public API, stage by stage (each takes and returns plain arrays and small da
 * framing and stereo: :func:`find_subject`, :func:`eye_cameras`, :func:`compose_stereo`
 * rendering: :class:`Renderer`
 * outputs: :func:`open_writer`, :func:`write_ply`
-* everything at once: :func:`render_photo` with :class:`RenderSettings`
+* everything at once: :func:`render_frames` (arrays) and :func:`render_clip` (files) with
+  :class:`RenderSettings`; :class:`Studio` keeps the OpenGL context and networks between photos
 """
 
 from __future__ import annotations
@@ -55,8 +56,11 @@ _EXPORTS = {
     "RenderSettings": "pipeline",
     "RenderReport": "pipeline",
     "load_scene": "pipeline",
-    "build_3d_photo": "pipeline",
-    "render_photo": "pipeline",
+    "Clip": "session",
+    "Studio": "session",
+    "render_clip": "session",
+    "render_frames": "session",
+    "render_photo": "session",
     "make_sample_scene": "sample",
 }
 

@@ -1,16 +1,14 @@
 """The end-to-end pipeline: photo and depth in, LDI and mesh, video frames and PLY out.
 
-Data flows one way: :func:`load_scene` (input) -> :func:`build_3d_photo` (LDI,
-mesh) -> :func:`plan_cameras` (trajectory, framing) -> :func:`render_frames`
-(renderer into a writer) and :func:`photo3d.io.ply.write_ply`. :func:`render_photo`
-runs them all; it is what ``photo3d render`` calls.
+Data flows one way: :func:`load_scene` (input) -> :func:`plan_render` (trajectory, framing) ->
+LDI and mesh -> frames. The settings, the scene and the camera plan live here; the session that runs
+the stages (:class:`photo3d.session.Studio`) is in :mod:`photo3d.session`.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,20 +20,16 @@ from .camera.framing import (
     Subject,
     base_output_intrinsics,
     contain_size,
-    edge_zoom,
     find_subject,
-    letterbox,
-    zoom_about,
 )
 from .camera.intrinsics import Intrinsics, Pose
-from .camera.trajectory import Motion, scene_scale, trajectory_cameras
+from .camera.trajectory import Motion, Trajectory, scene_scale, trajectory_cameras
 from .camera.trajectory_files import load_trajectory
 from .depth.conversions import DepthOptions
-from .depth.estimate import DEFAULT_FAR, DEFAULT_NEAR
+from .depth.estimate import DEFAULT_FAR, DEFAULT_NEAR, DepthEstimator
 from .errors import Photo3DError
-from .ldi.inpaint import Inpainter, make_inpainter
-from .ldi.layering import LDI, LDIParams, build_ldi
-from .mesh.triangulate import Mesh, mesh_from_ldi, simplify_tolerance
+from .ldi.inpaint import Inpainter
+from .ldi.layering import LDIParams
 
 __all__ = [
     "DepthSettings",
@@ -44,14 +38,11 @@ __all__ = [
     "RenderSettings",
     "Scene",
     "CameraPlan",
-    "build_3d_photo",
     "export_depth_maps",
     "load_scene",
     "obtain_depth",
     "plan_cameras",
     "plan_render",
-    "render_frames",
-    "render_photo",
 ]
 
 log = logging.getLogger(__name__)
@@ -74,13 +65,86 @@ class Scene:
     intrinsics: Intrinsics
     depth_source: str = ""
 
+    @classmethod
+    def from_arrays(
+        cls,
+        image: np.ndarray,
+        depth: np.ndarray,
+        kind: str = "depth",
+        *,
+        fov: float | None = None,
+        focal_px: float | None = None,
+        options: DepthOptions | None = None,
+    ) -> Scene:
+        """A scene from arrays in memory, converted as a depth file of that kind would be.
+
+        Args:
+            image: (H, W, 3) uint8 RGB photo.
+            depth: (h, w) real array with the photo's aspect ratio (within 1 %): planar depth, disparity or
+                ray distance as ``kind`` says. NaN, inf, values <= 0 and >= 1e9 are invalid and take the
+                value of the nearest valid pixel. A smaller map is upsampled along the photo's colour edges.
+            kind: ``"depth"`` (planar, any units, kept as they are), ``"disparity"`` (larger = nearer,
+                relative: the nearest pixel becomes depth 1) or ``"distance"`` (along each pixel's ray, as
+                Blender's Z pass).
+            fov: Field of view in degrees across the longer side (default 53.13).
+            focal_px: Focal length in pixels (overrides ``fov``).
+            options: Invert, scale and clip (see :class:`~photo3d.depth.conversions.DepthOptions`; its
+                ``kind`` is not read).
+
+        Returns:
+            The scene, with (H, W) float32 planar depth.
+
+        Raises:
+            Photo3DError: If the image is not (H, W, 3) uint8, the depth is not a 2-D real array or has no
+                valid value, the kind is unknown, the aspect ratios differ, or ``fov``/``focal_px`` is invalid.
+
+        """
+        from .depth.conversions import depth_from_values
+
+        image = np.asarray(image)
+        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8 or min(image.shape[:2]) < 1:
+            raise Photo3DError(f"the image must be an (H, W, 3) uint8 RGB array, got {image.shape} {image.dtype}")
+        values = np.asarray(depth)
+        if values.ndim != 2 or min(values.shape) < 1 or values.dtype.kind not in "fiu":
+            raise Photo3DError(f"the depth must be an (h, w) array of real numbers, got {values.shape} {values.dtype}")
+        if kind not in ("depth", "disparity", "distance"):
+            raise Photo3DError(f"kind must be depth, disparity or distance, got {kind!r}")
+        if focal_px is not None and not focal_px > 0:
+            raise Photo3DError(f"focal_px must be positive, got {focal_px}")
+        intrinsics = _intrinsics(image, fov, focal_px, None)
+        with np.errstate(over="ignore"):
+            values = values.astype(np.float32)
+        planar = depth_from_values(
+            values,
+            kind,
+            intrinsics.width,
+            intrinsics.height,
+            intrinsics=intrinsics,
+            options=options,
+            guide=image,
+            name="(array)",
+        )
+        return cls(image=image, depth=planar, intrinsics=intrinsics, depth_source=f"{kind} array")
+
+    @classmethod
+    def load(
+        cls,
+        photo: str | Path,
+        depth: DepthSettings | str | Path | None = None,
+        fov: float | None = None,
+        focal_px: float | None = None,
+    ) -> Scene:
+        """Reads a photo and finds its depth: the same as :func:`load_scene`."""
+        return load_scene(photo, depth, fov, focal_px)
+
 
 @dataclass
 class RenderSettings:
     """How to render a 3D photo.
 
     Attributes:
-        trajectory: Preset name (see ``photo3d trajectories``) or path to a trajectory TOML file.
+        trajectory: Preset name (see ``photo3d trajectories``), path to a trajectory TOML file, or a
+            :class:`~photo3d.camera.trajectory.Trajectory`.
         fps: Frames per second of the video.
         duration: Length of the video in seconds (ignored when ``frames`` is set).
         frames: Exact number of frames; None derives it from ``duration * fps``.
@@ -114,7 +178,7 @@ class RenderSettings:
 
     """
 
-    trajectory: str = "dolly"
+    trajectory: str | Trajectory = "dolly"
     fps: float = 30.0
     duration: float = 4.0
     frames: int | None = None
@@ -232,6 +296,8 @@ def load_scene(
     depth: DepthSettings | str | Path | None = None,
     fov: float | None = None,
     focal_px: float | None = None,
+    *,
+    estimator: Callable[[str, str | None, int | None], DepthEstimator] | None = None,
 ) -> Scene:
     """Reads a photo, finds its depth (file, embedded or estimated) and sets up the source camera.
 
@@ -244,6 +310,8 @@ def load_scene(
         focal_px: Focal length in pixels; overrides ``fov``. Without either, a
             focal length stored with the photo's depth (Apple) or estimated by
             the model (Depth Pro) is used when there is one.
+        estimator: Gives the depth network for ``(model, device, resolution)``; None: one loaded
+            network per process and key (a :class:`~photo3d.session.Studio` keeps its own).
 
     Returns:
         The scene; ``scene.depth_source`` says where the depth came from.
@@ -260,7 +328,7 @@ def load_scene(
     if focal_px is not None and not focal_px > 0:
         raise Photo3DError(f"--focal-px must be positive, got {focal_px}")
     image = load_image(image_path)
-    found = obtain_depth(image_path, image, depth, _intrinsics(image, fov, focal_px, None))
+    found = obtain_depth(image_path, image, depth, _intrinsics(image, fov, focal_px, None), estimator=estimator)
     image = found.image if found.image is not None else image
     intrinsics = _intrinsics(image, fov, focal_px, found.focal_px)
     return Scene(image=image, depth=found.depth, intrinsics=intrinsics, depth_source=found.source)
@@ -297,7 +365,12 @@ class FoundDepth:
 
 
 def obtain_depth(
-    image_path: str | Path, image: np.ndarray, settings: DepthSettings, intrinsics: Intrinsics
+    image_path: str | Path,
+    image: np.ndarray,
+    settings: DepthSettings,
+    intrinsics: Intrinsics,
+    *,
+    estimator: Callable[[str, str | None, int | None], DepthEstimator] | None = None,
 ) -> FoundDepth:
     """Planar depth for one photo from the source ``settings`` name (see :class:`DepthSettings`).
 
@@ -306,6 +379,7 @@ def obtain_depth(
         image: (H, W, 3) uint8 RGB, the decoded photo.
         settings: Where the depth comes from.
         intrinsics: The photo's camera (used to turn ray distance into planar depth).
+        estimator: Gives the depth network for ``(model, device, resolution)`` (see :func:`load_scene`).
 
     Returns:
         The depth ((H, W) float32 planar, finite, > 0; metres for metric sources, relative
@@ -332,11 +406,11 @@ def obtain_depth(
     from .depth.models import DEFAULT_MODEL
 
     model = settings.model or DEFAULT_MODEL
-    estimator = _estimator(model, settings.device, settings.resolution)
+    network = (estimator or _estimator)(model, settings.device, settings.resolution)
     if settings.cache:
-        prediction, hit = DepthCache(settings.cache_dir).predict(estimator, image)
+        prediction, hit = DepthCache(settings.cache_dir).predict(network, image)
     else:
-        prediction, hit = estimator.predict(image), False
+        prediction, hit = network.predict(image), False
     depth = prediction_to_depth(prediction, settings.near, settings.far)
     if clip is not None:
         depth = apply_depth_clip(depth, clip, relative=prediction.kind == "disparity")
@@ -367,8 +441,6 @@ def _embedded_depth(image_path: str | Path, image: np.ndarray, clip: tuple[float
 @functools.lru_cache(maxsize=2)
 def _estimator(model: str, device: str | None, resolution: int | None):
     """One loaded network per (model, device, resolution) for the whole process (batches reuse it)."""
-    from .depth.estimate import DepthEstimator
-
     return DepthEstimator(model, device=device, resolution=resolution)
 
 
@@ -526,7 +598,7 @@ def plan_render(scene: Scene, settings: RenderSettings) -> CameraPlan:
     """
     if settings.framing not in FRAMINGS:
         raise Photo3DError(f"--framing must be one of {', '.join(FRAMINGS)}, got {settings.framing!r}")
-    traj = load_trajectory(settings.trajectory)
+    traj = settings.trajectory if isinstance(settings.trajectory, Trajectory) else load_trajectory(settings.trajectory)
     frame = output_size(scene, settings.size, settings.stereo)
     eye = eye_size(frame, settings.stereo)
     view = contain_size(scene.intrinsics, *eye) if settings.framing == "contain" else eye
@@ -542,196 +614,3 @@ def plan_render(scene: Scene, settings: RenderSettings) -> CameraPlan:
     base = base_output_intrinsics(scene.intrinsics, view[0], view[1], settings.framing, subject.position)
     cameras = trajectory_cameras(traj, settings.num_frames(), base, scale, settings.motion(shift))
     return CameraPlan(cameras, frame, view, shift if shift is not None else float(auto), subject)
-
-
-def _render_cameras(plan: CameraPlan, settings: RenderSettings) -> list[tuple[Pose, Intrinsics]]:
-    """Every camera to render, in order: one per frame, or left and right eye per frame with ``stereo``."""
-    if settings.stereo is None:
-        return list(plan.cameras)
-    from .camera.stereo import stereo_cameras
-
-    if not settings.baseline >= 0:
-        raise Photo3DError(f"--baseline must be at least 0, got {settings.baseline}")
-    lefts, rights = stereo_cameras(plan.cameras, settings.baseline * plan.focus, plan.focus)
-    return [camera for pair in zip(lefts, rights, strict=True) for camera in pair]
-
-
-def build_3d_photo(
-    scene: Scene,
-    poses: list[Pose] | None = None,
-    params: LDIParams = LDIParams(),
-    inpainter: str | Inpainter | None = None,
-) -> tuple[LDI, Mesh]:
-    """Lifts a scene into an LDI and triangulates it (one vertex per sample).
-
-    Args:
-        scene: Photo, depth and camera.
-        poses: The trajectory's poses, which size the back layers.
-        params: LDI settings.
-        inpainter: Colour inpainter or its name/path (see :func:`~photo3d.ldi.inpaint.make_inpainter`).
-
-    Raises:
-        Photo3DError: If the inpainter cannot be made.
-
-    """
-    ldi = build_ldi(scene.image, scene.depth, scene.intrinsics, poses, params, make_inpainter(inpainter))
-    return ldi, mesh_from_ldi(ldi)
-
-
-def render_frames(
-    mesh: Mesh,
-    cameras: list[tuple[Pose, Intrinsics]],
-    out: str | Path,
-    fps: float,
-    ssaa: float = 2,
-    crf: int | None = None,
-    on_frame: Callable[[int], None] | None = None,
-    on_start: Callable[[str], None] | None = None,
-    *,
-    msaa: int = 0,
-    stereo: str | None = None,
-    frame_size: tuple[int, int] | None = None,
-    codec: str | None = None,
-    encoder_preset: str | None = None,
-) -> str:
-    """Renders the mesh from each camera and streams the frames into ``out``.
-
-    Encoding runs in a separate process (ffmpeg) fed from a queue, so it overlaps rendering.
-
-    Args:
-        mesh: The mesh.
-        cameras: ``(pose, intrinsics)`` per frame, all the same image size; with ``stereo``, left and
-            right eye of each frame in turn.
-        out: ``.mp4``, ``.webm``, ``.gif``, a still ``.png``/``.jpg``, or a directory for a PNG sequence.
-        fps: Frames per second.
-        ssaa: Supersampling factor, 1 to 4.
-        crf: Encoder quality (None: the encoder's default).
-        on_frame: Called with the number of frames written after each frame.
-        on_start: Called once with the OpenGL renderer's name.
-        msaa: Multisample anti-aliasing samples (0 = off).
-        stereo: None, ``"sbs"``, ``"tb"`` or ``"anaglyph"``: how each frame's two eyes are combined.
-        frame_size: Size of the written frames; a smaller rendered view is centred with black bars
-            (``contain`` framing). None: the cameras' size (combined as ``stereo`` says).
-        codec: Video codec (None: by the file suffix).
-        encoder_preset: x264/x265 speed preset.
-
-    Returns:
-        The OpenGL renderer's name.
-
-    """
-    from .camera.stereo import compose_stereo, stereo_frame_size
-    from .io.video import open_writer
-    from .render.renderer import Renderer
-
-    k0 = cameras[0][1]
-    view = (k0.width, k0.height)
-    if frame_size is None:
-        frame_size = stereo_frame_size(view[0], view[1], stereo) if stereo is not None else view
-    size, eye = frame_size, eye_size(frame_size, stereo)
-    per_frame = 2 if stereo is not None else 1
-    with (
-        Renderer(view[0], view[1], ssaa, msaa=msaa) as renderer,
-        open_writer(out, size[0], size[1], fps, crf=crf, codec=codec, preset=encoder_preset) as writer,
-    ):
-        if on_start:
-            on_start(renderer.renderer_name)
-        renderer.upload(mesh)
-        for i in range(0, len(cameras), per_frame):
-            views = [renderer.render(*cameras[i + j]) for j in range(per_frame)]
-            if eye != view:
-                views = [letterbox(v, eye[0], eye[1]) for v in views]
-            frame = compose_stereo(views[0], views[1], stereo) if stereo is not None else views[0]
-            writer.write(frame)
-            if on_frame:
-                on_frame(i // per_frame + 1)
-        return renderer.renderer_name
-
-
-def render_photo(
-    scene: Scene,
-    out: str | Path | None,
-    settings: RenderSettings = RenderSettings(),
-    ply: str | Path | None = None,
-    on_frame: Callable[[int, int], None] | None = None,
-    on_start: Callable[[str], None] | None = None,
-) -> RenderReport:
-    """Runs the whole pipeline on a loaded scene.
-
-    Args:
-        scene: Photo, depth and camera (see :func:`load_scene`).
-        out: Video file (``.mp4``, ``.webm``, ``.gif``), still image (``.png``, ``.jpg``: the first
-            frame) or directory for PNG frames; None renders no video.
-        settings: Trajectory, timing, size, SSAA, framing, stereo and encoding.
-        ply: Where to write the mesh (one vertex per LDI sample) as a binary PLY, or None.
-        on_frame: Progress callback ``(frames_done, frames_total)``.
-        on_start: Called once with the OpenGL renderer's name before the first frame.
-
-    Returns:
-        A :class:`RenderReport`.
-
-    Raises:
-        Photo3DError: For invalid settings or outputs that cannot be written.
-
-    """
-    from .io.outputs import check_writable
-    from .io.ply import write_ply
-    from .io.video import is_still
-
-    for target in (out, ply):
-        if target is not None:
-            check_writable(Path(target))
-    if not settings.simplify >= 0:
-        raise Photo3DError(f"--simplify must be at least 0 pixels, got {settings.simplify}")
-    if out is not None and is_still(out) and settings.num_frames() != 1:
-        from dataclasses import replace
-
-        settings = replace(settings, frames=1)
-    report = RenderReport()
-    plan = plan_render(scene, settings)
-    cameras = _render_cameras(plan, settings)
-    report.focus = plan.focus
-    t0 = time.perf_counter()
-    inpainter = make_inpainter(settings.inpainter, settings.device)
-    ldi = build_ldi(scene.image, scene.depth, scene.intrinsics, [p for p, _ in cameras], settings.ldi, inpainter)
-    full = mesh_from_ldi(ldi) if (ply is not None or settings.simplify == 0) else None
-    if settings.simplify > 0 and out is not None:
-        mesh = mesh_from_ldi(ldi, max_error=simplify_tolerance(cameras, settings.simplify, scene.intrinsics))
-    else:
-        mesh = full
-    report.timings["ldi_mesh"] = time.perf_counter() - t0
-    report.layers, report.band_px = ldi.num_layers, ldi.band_px
-    if mesh is not None:
-        report.vertices, report.faces = mesh.num_vertices, mesh.num_faces
-    if full is not None:
-        report.faces_full = full.num_faces
-    if ply is not None:
-        t0 = time.perf_counter()
-        write_ply(ply, full, scene.intrinsics)
-        report.timings["ply"] = time.perf_counter() - t0
-    if out is None:
-        return report
-    if settings.framing in ("cover", "contain"):
-        # About the frame centre: with the crop moved onto the subject, the principal point is off centre.
-        centre = (plan.view_size[0] / 2.0, plan.view_size[1] / 2.0)
-        report.zoom = edge_zoom(ldi.depth[0], scene.intrinsics, cameras, center=centre)
-        cameras = [(pose, zoom_about(k, report.zoom, centre)) for pose, k in cameras]
-    report.size = plan.frame_size
-    report.frames = len(plan.cameras)
-    t0 = time.perf_counter()
-    report.renderer = render_frames(
-        mesh,
-        cameras,
-        out,
-        settings.fps,
-        settings.ssaa,
-        settings.crf,
-        on_frame=(lambda i: on_frame(i, report.frames)) if on_frame else None,
-        on_start=on_start,
-        msaa=settings.msaa,
-        stereo=settings.stereo,
-        frame_size=plan.frame_size,
-        codec=settings.codec,
-        encoder_preset=settings.encoder_preset,
-    )
-    report.timings["render"] = time.perf_counter() - t0
-    return report

@@ -396,9 +396,9 @@ def _run_render(image, depth_settings, fov, focal_px, settings, out, ply) -> Non
     from ..io.video import check_output
     from ..ldi.inpaint import make_inpainter
     from ..ldi.matte import preload_solver
-    from ..pipeline import load_scene, render_photo
     from ..progress import frame_progress
     from ..render.renderer import check_antialiasing
+    from ..session import Studio
 
     for target in (out, ply):  # fail before the (possibly long) depth estimation
         if target is not None:
@@ -412,16 +412,17 @@ def _run_render(image, depth_settings, fov, focal_px, settings, out, ply) -> Non
     settings = replace(settings, inpainter=make_inpainter(settings.inpainter, settings.device))
     if settings.ldi.soft_edges:
         preload_solver()  # the matting library loads while the photo and its depth do
-    scene = load_scene(image, depth_settings, fov, focal_px)
-    with frame_progress(disable=_state["quiet"]) as progress:
-        report = render_photo(
-            scene,
-            out,
-            settings,
-            ply,
-            on_frame=progress.update,
-            on_start=lambda name: log.info("OpenGL renderer: %s", name),
-        )
+    with Studio(depth_settings) as studio:
+        scene = studio.load(image, fov=fov, focal_px=focal_px)
+        with frame_progress(disable=_state["quiet"]) as progress:
+            report = studio.render_clip(
+                scene,
+                out,
+                settings,
+                ply,
+                on_frame=progress.update,
+                on_start=lambda name: log.info("OpenGL renderer: %s", name),
+            )
     if not _state["quiet"]:
         t = report.timings
         typer.echo(

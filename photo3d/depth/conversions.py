@@ -61,6 +61,7 @@ __all__ = [
     "DepthOptions",
     "apply_depth_clip",
     "check_depth",
+    "depth_from_values",
     "disparity_to_depth",
     "distance_to_depth",
     "fill_invalid",
@@ -481,8 +482,57 @@ def load_depth(
     _check_kind(options.kind)
     values, fmt = read_depth_file(path)
     resolved = resolve_depth_kind(path, options.kind, floating=fmt == "float image")
+    how = "by file type" if options.kind == "auto" else "as asked"
+    if options.kind == "auto" and resolved == "depth" and fmt != "npy":
+        how = (
+            "by file type: floating-point maps are taken as planar depth; a Blender Z pass needs --depth-kind distance"
+        )
+    return depth_from_values(
+        values, resolved, width, height, intrinsics=intrinsics, options=options, guide=guide, name=name, how=how
+    )
+
+
+def depth_from_values(
+    values: np.ndarray,
+    kind: Literal["depth", "disparity", "distance"],
+    width: int,
+    height: int,
+    *,
+    intrinsics: Intrinsics | None = None,
+    options: DepthOptions | None = None,
+    guide: np.ndarray | None = None,
+    name: str = "(array)",
+    how: str = "as given",
+) -> np.ndarray:
+    """Turn raw depth, disparity or ray-distance values into planar depth at the photo's size.
+
+    The steps of :func:`load_depth` after reading the file: mark invalid values, invert, scale,
+    convert, fill, clip and bring to the photo's size.
+
+    Args:
+        values: (h, w) float32 raw values with the photo's aspect ratio (within 1 %); NaN, inf,
+            values <= 0 and >= :data:`NO_GEOMETRY_VALUE` are invalid.
+        kind: What the values are: ``"depth"`` (planar), ``"disparity"`` or ``"distance"`` (along the ray).
+        width: The photo's width W in pixels.
+        height: The photo's height H in pixels.
+        intrinsics: The photo's intrinsics (any size of the same aspect); needed for ``"distance"`` only.
+        options: Invert, scale and clip (its ``kind`` is not read: ``kind`` says what the values are).
+        guide: (H, W, 3) uint8 RGB photo that guides the upsampling of a smaller map, or None.
+        name: What the values are called in messages (a file name).
+        how: Why they are taken as ``kind``, for the log.
+
+    Returns:
+        (H, W) float32 planar depth, all finite and > 0 (see :func:`load_depth`).
+
+    Raises:
+        Photo3DError: If no value is valid, all valid values are equal, a scale is given for disparity or
+            overflows float32, distance comes without intrinsics, the clip leaves no pixel inside, or
+            the aspect ratio differs from the photo's.
+
+    """
+    options = options if options is not None else DepthOptions()
+    resolved = kind
     if options.scale is not None and resolved == "disparity":
-        how = "by file type" if options.kind == "auto" else "as asked"
         raise Photo3DError(
             f"depth map {name} is read as disparity ({how}), where --depth-scale has no meaning (disparity gives "
             "relative depth); pass --depth-kind depth or distance if it holds depth, or drop --depth-scale"
@@ -517,11 +567,6 @@ def load_depth(
             "out of float32 range; check the factor"
         )
 
-    how = "by file type" if options.kind == "auto" else "as asked"
-    if options.kind == "auto" and resolved == "depth" and fmt != "npy":
-        how = (
-            "by file type: floating-point maps are taken as planar depth; a Blender Z pass needs --depth-kind distance"
-        )
     logger.info(
         "depth map %s read as %s (%s)%s%s; %.1f %% of pixels invalid and filled",
         name,
