@@ -16,7 +16,7 @@ from photo3d.depth.cache import DepthCache
 from photo3d.depth.estimate import DepthEstimator, Prediction, prediction_to_depth, relative_disparity_to_depth
 from photo3d.depth.models import resolve_model
 from tests.support.helpers import raises_one_line
-from tests.support.models import save_random_model
+from tests.support.models import install_in_hub_cache, save_random_model
 
 
 @pytest.fixture(scope="module")
@@ -77,17 +77,8 @@ def test_weights_differ_between_seeds(tmp_path, photo):
     assert not np.allclose(a, b)
 
 
-def _install_in_hub_cache(folder: Path, cache: Path, repo_id: str, commit: str = "0" * 40) -> None:
-    """Lays out a model the way huggingface_hub's cache stores a downloaded snapshot."""
-    repo = cache / f"models--{repo_id.replace('/', '--')}"
-    snapshot = repo / "snapshots" / commit
-    shutil.copytree(folder, snapshot)
-    (repo / "refs").mkdir(parents=True)
-    (repo / "refs" / "main").write_text(commit)
-
-
 def test_cached_hub_model_loads_offline_by_id(models, hf_cache, photo):
-    _install_in_hub_cache(models["tiny-depth-anything"], hf_cache, "someone/tiny-depth", "a" * 40)
+    install_in_hub_cache(models["tiny-depth-anything"], hf_cache, "someone/tiny-depth", "a" * 40)
     folder, revision = resolve_model("someone/tiny-depth")
     assert folder.parent.name == "snapshots" and revision == "someone/tiny-depth@" + "a" * 40
     prediction = DepthEstimator("someone/tiny-depth").predict(photo)

@@ -24,9 +24,10 @@ network with LaMa's ``model(image, mask)`` interface.
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
-__all__ = ["ARCHITECTURES", "save_random_inpainter", "save_random_model"]
+__all__ = ["ARCHITECTURES", "install_in_hub_cache", "save_random_inpainter", "save_random_model"]
 
 ARCHITECTURES = ("tiny-depth-anything", "tiny-dpt", "tiny-depth-anything-metric", "depth-anything-v2-small")
 
@@ -173,3 +174,12 @@ def save_random_inpainter(path: str | os.PathLike[str], seed: int = 0) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     module.save(str(path))
     return path
+
+
+def install_in_hub_cache(folder: Path, cache: Path, repo_id: str, commit: str = "0" * 40) -> None:
+    """Lays out a model the way huggingface_hub's cache stores a downloaded snapshot."""
+    repo = cache / f"models--{repo_id.replace('/', '--')}"
+    snapshot = repo / "snapshots" / commit
+    shutil.copytree(folder, snapshot)
+    (repo / "refs").mkdir(parents=True)
+    (repo / "refs" / "main").write_text(commit)
