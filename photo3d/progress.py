@@ -12,6 +12,7 @@ from rich.progress import (
     Progress,
     ProgressColumn,
     Task,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
@@ -51,7 +52,7 @@ class FrameProgress:
         self._enabled = enabled
         self._labels = (description, unit, rate)
         self._progress: Progress | None = None
-        self._task = None
+        self._task: TaskID | None = None
 
     def update(self, done: int, total: int) -> None:
         """Records that ``done`` of ``total`` frames are written."""
@@ -71,6 +72,7 @@ class FrameProgress:
             )
             self._progress.start()
             self._task = self._progress.add_task(self._labels[0], total=total)
+        assert self._task is not None  # added together with the bar
         self._progress.update(self._task, completed=done)
 
     def close(self) -> None:

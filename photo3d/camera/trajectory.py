@@ -341,7 +341,9 @@ def _keyframe_path(traj: Trajectory, s: np.ndarray, ctx: _Context, intensity: fl
         moved = interp(keys)
         positions = moved * intensity
         if kf[0].look_at is not None:
-            targets = interp(np.stack([k.look_at for k in kf]) * unit)
+            looks = [k.look_at for k in kf if k.look_at is not None]
+            assert len(looks) == len(kf)  # look_at is on every keyframe or on none (see trajectory_files)
+            targets = interp(np.stack(looks) * unit)
             rotations = np.stack([look_at_rotation(moved[i], targets[i]) for i in range(n)])
             rotations = _scale_rotations(rotations, intensity)
         else:

@@ -30,12 +30,16 @@ import json
 import logging
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..errors import Photo3DError
 from ..runtime import select_device
 from .models import DEFAULT_MODEL, resolve_model
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel
 
 __all__ = [
     "DEFAULT_FAR",
@@ -187,8 +191,9 @@ class DepthEstimator:
         self.resolution = resolution
         self._device_request = device
         self._device: str | None = None
-        self._model = None
-        self._processor = None
+        self._model: PreTrainedModel | None = None
+        # the model's own image processor, whose class (and so its call and post-processing) AutoImageProcessor picks
+        self._processor: Any = None
         self.kind = _output_kind(config)
 
     @property
@@ -270,6 +275,7 @@ class DepthEstimator:
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
             raise Photo3DError(f"the photo must be (H, W, 3) uint8 RGB, got {image.shape} {image.dtype}")
         self._load()
+        assert self._model is not None and self._processor is not None  # loaded by _load
         h, w = image.shape[:2]
         kwargs = {}
         if self.resolution is not None:

@@ -108,8 +108,8 @@ def resolve_model(model: str = DEFAULT_MODEL) -> tuple[Path, str]:
         return _check_folder(path, model), _folder_revision(path)
     if path.exists() or _looks_like_path(model):
         raise Photo3DError(f"depth model folder {model} does not exist or is not a folder")
-    repo_id, _, revision = model.partition("@")
-    revision = revision or None
+    repo_id, _, pinned = model.partition("@")
+    revision = pinned or None
     try:
         folder = snapshot_download(repo_id, revision=revision, allow_patterns=_WEIGHT_PATTERNS, local_files_only=True)
         return _check_folder(Path(folder), model), f"{repo_id}@{Path(folder).name}"

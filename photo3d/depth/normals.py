@@ -106,7 +106,7 @@ def _sobel(z: np.ndarray, axis: int, size: int, first: bool, last: bool) -> np.n
     length of 2 uses the plain difference and a length of 1 gets 0.
     """
     dx, dy = (1, 0) if axis == 1 else (0, 1)
-    d = cv2.Sobel(z, cv2.CV_64F, dx, dy, ksize=3, borderType=cv2.BORDER_REPLICATE) / 8.0
+    d: np.ndarray = cv2.Sobel(z, cv2.CV_64F, dx, dy, ksize=3, borderType=cv2.BORDER_REPLICATE) / 8.0
     lines = np.moveaxis(d, axis, 0)  # a view: writing to it writes to d
     if size == 2:
         lines *= 2.0

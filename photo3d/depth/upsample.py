@@ -105,6 +105,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import cast
 
 import cv2
 import numpy as np
@@ -258,7 +259,7 @@ def edge_aware_upsample(
     h, w = low.shape
     if guide is None:
         height, width = (h, w) if shape is None else (int(shape[0]), int(shape[1]))
-        if height < 1 or width < 1:
+        if shape is not None and (height < 1 or width < 1):  # the map itself is never empty
             raise Photo3DError(f"output shape must be positive, got {tuple(shape)}")
         _check_aspect(h, w, height, width)
         return _plain_resize(low, height, width)
@@ -283,7 +284,8 @@ def edge_aware_upsample(
     pad = np.pad(low, ((0, 1), (0, 1)), mode="edge")
     quad = np.stack([pad[:-1, :-1], pad[:-1, 1:], pad[1:, :-1], pad[1:, 1:]])
     foot_min, foot_max = quad.min(axis=0).ravel(), quad.max(axis=0).ravel()
-    active_rows = sides.active.any(axis=1)
+    # numpy's stubs type any(axis=...) as np.bool | ndarray; on the 2-D mask it is always a 1-D array
+    active_rows = cast(np.ndarray, sides.active.any(axis=1))
 
     out = up  # strips read and write disjoint pixels, so the bilinear values can be replaced in place
     for y0 in range(0, height, strip_rows):
@@ -622,13 +624,13 @@ def depth_edge_offset(
         polarity_weights = np.stack([np.maximum(signed, 0.0), np.maximum(-signed, 0.0)])
         weights[axis] += polarity_weights.sum(axis=1)
         scores[axis] += polarity_weights @ moved
-    scores = scores.reshape(2, 2, 2 * m + 1, 2 * m + 1)
-    total = scores.sum((0, 1))
+    shift_scores = scores.reshape(2, 2, 2 * m + 1, 2 * m + 1)  # axis, polarity, dy, dx
+    total = shift_scores.sum((0, 1))
     dy, dx = np.unravel_index(int(total.argmax()), total.shape)
     if total[dy, dx] < min_gain * max(total[m, m], 1e-6) or total[dy, dx] == 0:
         return 0, 0
     # The translation must suit each polarity of each direction with links: score near that group's best.
-    fits = scores[:, :, dy, dx] / np.maximum(scores.max(axis=(2, 3)), 1e-6)
+    fits = shift_scores[:, :, dy, dx] / np.maximum(shift_scores.max(axis=(2, 3)), 1e-6)
     present = weights >= 0.1 * weights.max()
     if (fits[present] < min_fit).any():
         return 0, 0
@@ -955,7 +957,8 @@ def depth_edge_scale(
 
 def _tiles(values: np.ndarray, max_pixels: int, size: int = 256) -> list[np.ndarray]:
     """The whole map if it has at most ``max_pixels``, else evenly spread ``size`` x ``size`` tiles that many."""
-    return [np.ascontiguousarray(values[box]) for box in _tile_boxes(*values.shape, max_pixels, size)]
+    h, w = values.shape
+    return [np.ascontiguousarray(values[box]) for box in _tile_boxes(h, w, max_pixels, size)]
 
 
 def _tile_boxes(h: int, w: int, max_pixels: int, size: int = 256) -> list[tuple[slice, slice]]:

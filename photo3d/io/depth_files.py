@@ -16,6 +16,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -205,7 +206,7 @@ def _load_exr(data: bytes, name: str) -> np.ndarray:
         reason = one_line(RuntimeError(printed.getvalue().removeprefix("Warning: ")))
         raise Photo3DError(f"{corrupt} ({reason}); re-export it")
 
-    found: list[tuple[int, str, object]] = []  # (part index, channel name, part)
+    found: list[tuple[int, str, Any]] = []  # (part index, channel name, OpenEXR.Part, which has no type information)
     for index, part in enumerate(parts):
         if part.type() not in (OpenEXR.scanlineimage, OpenEXR.tiledimage):
             raise Photo3DError(f"depth map {name} is a deep OpenEXR image; save a flat (scanline or tiled) EXR")
@@ -289,10 +290,10 @@ def _pick_exr_channel(names: list[str]) -> tuple[str | None, str]:
     return None, ""
 
 
-def _exr_pixels(part: object, channel: str, name: str) -> np.ndarray:
+def _exr_pixels(part: Any, channel: str, name: str) -> np.ndarray:
     """(h, w) float32 pixels of one channel of an OpenEXR part, checked against its data window."""
-    pixels = part.channels[channel].pixels  # type: ignore[attr-defined]
-    (x0, y0), (x1, y1) = part.header["dataWindow"]  # type: ignore[attr-defined]
+    pixels = part.channels[channel].pixels
+    (x0, y0), (x1, y1) = part.header["dataWindow"]
     shape = (int(y1) - int(y0) + 1, int(x1) - int(x0) + 1)
     if not isinstance(pixels, np.ndarray) or pixels.shape != shape:
         got = getattr(pixels, "shape", type(pixels).__name__)
@@ -305,9 +306,9 @@ def _exr_pixels(part: object, channel: str, name: str) -> np.ndarray:
     return pixels.astype(np.float32)
 
 
-def _exr_in_display_window(part: object, pixels: np.ndarray, name: str) -> np.ndarray:
+def _exr_in_display_window(part: Any, pixels: np.ndarray, name: str) -> np.ndarray:
     """Place data-window ``pixels`` in the part's display window; pixels without data are NaN."""
-    header = part.header  # type: ignore[attr-defined]
+    header = part.header
     (dx0, dy0), (dx1, dy1) = (tuple(int(v) for v in corner) for corner in header["dataWindow"])
     (sx0, sy0), (sx1, sy1) = (tuple(int(v) for v in corner) for corner in header["displayWindow"])
     if (dx0, dy0, dx1, dy1) == (sx0, sy0, sx1, sy1):

@@ -250,14 +250,8 @@ def _container_view(data: bytes) -> tuple[int, tuple[int, int] | None]:
 _GOOGLE_UNITS = {"m": 1.0, "meters": 1.0, "metres": 1.0, "mm": 1e-3, "millimeters": 1e-3, "millimetres": 1e-3}
 
 
-def read_google_depth(data: bytes, name: str) -> EmbeddedDepth | None:
-    """Read a Google Camera Lens Blur JPEG (GDepth/GImage XMP); None if it has no GDepth XMP."""
-    props = _google_depth_properties(data)
-    if props is None:
-        return None
-    if "GDepth:Data" not in props and "GDepth:Format" not in props:
-        logger.debug("%s mentions the GDepth namespace but has no GDepth:Data or Format", name)
-        return None
+def _google_depth_range(props: dict[str, str]) -> tuple[str, float, float]:
+    """GDepth:Format, Near and Far, checked: (format, near, far)."""
     fmt = props.get("GDepth:Format")
     if fmt is None:
         raise CorruptMetadata("GDepth:Format is missing")
@@ -267,6 +261,41 @@ def read_google_depth(data: bytes, name: str) -> EmbeddedDepth | None:
     far = _float_property(props, "GDepth:Far")
     if not 0.0 < near < far:
         raise CorruptMetadata(f"GDepth:Near ({near:g}) and GDepth:Far ({far:g}) must satisfy 0 < Near < Far")
+    return fmt, near, far
+
+
+def _google_colour_image(props: dict[str, str], orientation: int) -> np.ndarray | None:
+    """The (H, W, 3) uint8 colour image of GImage:Data, turned by the EXIF ``orientation``; None if there is none."""
+    if "GImage:Data" not in props:
+        return None
+    image_bytes = _base64_property(props, "GImage:Data")
+    try:
+        pixels = decode_bytes(image_bytes, "colour image", "GImage:Data", default_orientation=orientation)
+        return to_rgb8(pixels, "colour image GImage:Data")
+    except Photo3DError as e:
+        raise CorruptMetadata(str(e)) from None
+
+
+def _google_units(props: dict[str, str], name: str) -> tuple[float, str]:
+    """Factor to metres and units of GDepth:Units: (1.0, "relative") if it is absent or not understood."""
+    scale, units = 1.0, "relative"
+    unit_text = props.get("GDepth:Units", "").strip().lower()
+    if unit_text in _GOOGLE_UNITS:
+        scale, units = _GOOGLE_UNITS[unit_text], "metres"
+    elif unit_text:
+        logger.info("%s: GDepth:Units %r not understood; depth is taken as relative", name, unit_text)
+    return scale, units
+
+
+def read_google_depth(data: bytes, name: str) -> EmbeddedDepth | None:
+    """Read a Google Camera Lens Blur JPEG (GDepth/GImage XMP); None if it has no GDepth XMP."""
+    props = _google_depth_properties(data)
+    if props is None:
+        return None
+    if "GDepth:Data" not in props and "GDepth:Format" not in props:
+        logger.debug("%s mentions the GDepth namespace but has no GDepth:Data or Format", name)
+        return None
+    fmt, near, far = _google_depth_range(props)
     depth_bytes = _base64_property(props, "GDepth:Data")
     mime = props.get("GDepth:Mime", "")
     if mime and mime not in ("image/png", "image/jpeg"):
@@ -281,24 +310,12 @@ def read_google_depth(data: bytes, name: str) -> EmbeddedDepth | None:
         raise CorruptMetadata(str(e)) from None
     raw = stored_depth_values(pixels, "the GDepth depth map")
 
-    image = None
-    if "GImage:Data" in props:
-        image_bytes = _base64_property(props, "GImage:Data")
-        try:
-            pixels = decode_bytes(image_bytes, "colour image", "GImage:Data", default_orientation=orientation)
-            image = to_rgb8(pixels, "colour image GImage:Data")
-        except Photo3DError as e:
-            raise CorruptMetadata(str(e)) from None
+    image = _google_colour_image(props, orientation)
     colour_size = (image.shape[1], image.shape[0]) if image is not None else primary_size
     if colour_size is not None:
         check_depth_aspect((raw.shape[1], raw.shape[0]), colour_size, "the colour image")
 
-    scale, units = 1.0, "relative"
-    unit_text = props.get("GDepth:Units", "").strip().lower()
-    if unit_text in _GOOGLE_UNITS:
-        scale, units = _GOOGLE_UNITS[unit_text], "metres"
-    elif unit_text:
-        logger.info("%s: GDepth:Units %r not understood; depth is taken as relative", name, unit_text)
+    scale, units = _google_units(props, name)
     dn = normalised(raw)
     if fmt == "RangeInverse":
         depth = near * far / (far - dn * (far - near))

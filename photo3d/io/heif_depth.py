@@ -137,49 +137,73 @@ def _heif_items(data: bytes) -> _HeifItems:
             r.take(3)
             items.primary = r.uint(2 if version == 0 else 4)
         elif kind == b"iinf":
-            version = r.uint(1)
-            r.take(3)
-            r.take(2 if version == 0 else 4)
-            for sub, s, e in _boxes(data, r.pos, end):
-                if sub != b"infe":
-                    continue
-                q = _Reader(data, s, e)
-                infe_version = q.uint(1)
-                q.take(3)
-                if infe_version < 2:
-                    continue
-                item_id = q.uint(2 if infe_version == 2 else 4)
-                q.take(2)
-                item_type = q.take(4)
-                q.cstring()
-                if item_type == b"mime":
-                    items.mime[item_id] = q.cstring()
+            _parse_iinf(r, items)
         elif kind == b"iloc":
             _parse_iloc(r, items)
         elif kind == b"iref":
-            version = r.uint(1)
-            r.take(3)
-            width = 2 if version == 0 else 4
-            for sub, s, e in _boxes(data, r.pos, end):
-                q = _Reader(data, s, e)
-                source = q.uint(width)
-                for _ in range(q.uint(2)):
-                    items.references.append((sub, source, q.uint(width)))
+            _parse_iref(r, items)
         elif kind == b"iprp":
-            for sub, s, e in _boxes(data, start, end):
-                if sub == b"ipco":
-                    ipco.extend((k, data[ps:pe]) for k, ps, pe in _boxes(data, s, e))
-                elif sub == b"ipma":
-                    associations.extend(_parse_ipma(_Reader(data, s, e)))
+            _parse_iprp(data, start, end, ipco, associations)
         elif kind == b"idat":
             items.idat = (start, end)
+    _associate_properties(items, ipco, associations)
+    return items
+
+
+def _parse_iinf(r: _Reader, items: _HeifItems) -> None:
+    """Read an ``iinf`` box payload: the content types of its ``mime`` items into ``items.mime``."""
+    version = r.uint(1)
+    r.take(3)
+    r.take(2 if version == 0 else 4)
+    for sub, s, e in _boxes(r.data, r.pos, r.end):
+        if sub != b"infe":
+            continue
+        q = _Reader(r.data, s, e)
+        infe_version = q.uint(1)
+        q.take(3)
+        if infe_version < 2:
+            continue
+        item_id = q.uint(2 if infe_version == 2 else 4)
+        q.take(2)
+        item_type = q.take(4)
+        q.cstring()
+        if item_type == b"mime":
+            items.mime[item_id] = q.cstring()
+
+
+def _parse_iref(r: _Reader, items: _HeifItems) -> None:
+    """Read an ``iref`` box payload into ``items.references``."""
+    version = r.uint(1)
+    r.take(3)
+    width = 2 if version == 0 else 4
+    for sub, s, e in _boxes(r.data, r.pos, r.end):
+        q = _Reader(r.data, s, e)
+        source = q.uint(width)
+        for _ in range(q.uint(2)):
+            items.references.append((sub, source, q.uint(width)))
+
+
+def _parse_iprp(
+    data: bytes, start: int, end: int, ipco: list[tuple[bytes, bytes]], associations: list[tuple[int, list[int]]]
+) -> None:
+    """Append the properties (``ipco``) and item associations (``ipma``) of an ``iprp`` box to the lists."""
+    for sub, s, e in _boxes(data, start, end):
+        if sub == b"ipco":
+            ipco.extend((k, data[ps:pe]) for k, ps, pe in _boxes(data, s, e))
+        elif sub == b"ipma":
+            associations.extend(_parse_ipma(_Reader(data, s, e)))
+
+
+def _associate_properties(
+    items: _HeifItems, ipco: list[tuple[bytes, bytes]], associations: list[tuple[int, list[int]]]
+) -> None:
+    """Fill ``items.properties`` from the ``ipma`` associations (1-based indices into ``ipco``)."""
     for item_id, indices in associations:
         props = items.properties.setdefault(item_id, [])
         for index in indices:
             if not 1 <= index <= len(ipco):
                 raise CorruptMetadata(f"HEIF item {item_id} refers to property {index} of {len(ipco)}")
             props.append(ipco[index - 1])
-    return items
 
 
 def _parse_iloc(r: _Reader, items: _HeifItems) -> None:
@@ -387,6 +411,7 @@ def _heif_depth_from_values(raw: np.ndarray, metadata: dict) -> tuple[np.ndarray
         depth = 1.0 / (d_min + dn * (d_max - d_min))
         near, far = 1.0 / d_max, 1.0 / d_min
     elif kind == 0:
+        assert z_near is not None and z_far is not None  # else the branch above
         if not 0.0 < z_near < z_far:
             raise CorruptMetadata(f"z_near ({z_near:g}) and z_far ({z_far:g}) must satisfy 0 < z_near < z_far")
         depth = 1.0 / (1.0 / z_far + dn * (1.0 / z_near - 1.0 / z_far))
@@ -417,7 +442,8 @@ def read_heif_depth(data: bytes, name: str) -> EmbeddedDepth | None:
     try:
         heif = pillow_heif.open_heif(io.BytesIO(data))
         primary = heif[heif.primary_index]
-        photo_size = tuple(primary.size)
+        width, height = primary.size
+        photo_size = (width, height)
         depth_images = list(primary.info.get("depth_images") or [])
     except Exception as e:  # libheif reports damage with ValueError, EOFError, SyntaxError, RuntimeError ...
         raise Photo3DError(f"photo {name} is a HEIF file that libheif cannot open ({one_line(e)})") from None

@@ -268,7 +268,7 @@ def _checked_size(pixels: np.ndarray, what: str, name: str) -> np.ndarray:
     return pixels
 
 
-def _raw_mode(image: Image.Image) -> str:
+def _raw_mode(image: ImageFile.ImageFile) -> str:
     """Return the raw mode of Pillow's first decoder tile, e.g. ``"RGB;16B"`` ("" if unknown)."""
     try:
         args = image.tile[0][3]
@@ -279,7 +279,7 @@ def _raw_mode(image: Image.Image) -> str:
     return args if isinstance(args, str) else ""
 
 
-def _pillow_drops_low_bits(image: Image.Image) -> bool:
+def _pillow_drops_low_bits(image: ImageFile.ImageFile) -> bool:
     """Tell whether Pillow would decode this 16-bit colour (or grey + alpha) file to 8 bits by truncation."""
     return (
         image.format in ("PNG", "TIFF")

@@ -43,6 +43,7 @@ import os
 import queue
 import re
 import subprocess
+import sys
 import tempfile
 import threading
 from contextlib import ExitStack
@@ -50,7 +51,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from types import TracebackType
-from typing import IO
+from typing import IO, TypedDict
 
 import cv2
 import imageio_ffmpeg
@@ -361,6 +362,7 @@ class FrameWriter:
             item = self._queue.get()
             if item is _END:
                 return
+            assert isinstance(item, np.ndarray)  # write() queues nothing else
             if self._error is not None or self._stopping:
                 continue  # keep emptying the queue so that write() never waits on a dead worker
             try:
@@ -456,7 +458,7 @@ class _FFmpegWriter(FrameWriter):
         stdin = self._process.stdin
         assert stdin is not None
         try:
-            stdin.write(memoryview(frame).cast("B"))
+            stdin.write(frame.data.cast("B"))
         except (BrokenPipeError, OSError, ValueError):  # ValueError: the pipe was closed by abort
             if self._stopping:
                 return
@@ -546,9 +548,16 @@ class _StillWriter(FrameWriter):
             raise Photo3DError(f"cannot write {self.path}: {err.strerror or err}") from None
 
 
-def _detached() -> dict[str, object]:
+class _PopenGroup(TypedDict, total=False):
+    """The keyword arguments of :func:`_detached`."""
+
+    creationflags: int
+    start_new_session: bool
+
+
+def _detached() -> _PopenGroup:
     """Popen arguments that keep Ctrl-C in the terminal from reaching ffmpeg (we stop it ourselves)."""
-    if os.name == "nt":  # pragma: no cover
+    if sys.platform == "win32":  # pragma: no cover
         return {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}
     return {"start_new_session": True}
 

@@ -202,7 +202,7 @@ def mirror_sources(known: np.ndarray, hole: np.ndarray, passes: int = 4) -> tupl
     source = np.where(known.reshape(-1), np.arange(h * w), -1)
     filled = known.copy()
     remaining = hole & ~known
-    dist = None
+    dist: np.ndarray | None = None
     for _ in range(max(1, passes)):
         d, nearest, sy, sx = nearest_seed(filled)
         dist = d if dist is None else dist
@@ -219,6 +219,7 @@ def mirror_sources(known: np.ndarray, hole: np.ndarray, passes: int = 4) -> tupl
         remaining.reshape(-1)[p] = False
         if not remaining.any():
             break
+    assert dist is not None  # the loop runs at least once
     return dist, source.reshape(h, w)
 
 
@@ -276,7 +277,7 @@ def push_pull_fill(values: np.ndarray, context: np.ndarray) -> np.ndarray:
     mask = np.asarray(context, bool).view(np.uint8)
     # A copy, not a product: NaN outside the context stays out.
     level = cv2.merge([cv2.copyTo(v, mask), context.astype(np.float32)]).reshape(v.shape[:2] + (c + 1,))
-    levels = [level]
+    levels: list[np.ndarray] = [level]
     while max(levels[-1].shape[:2]) > 1:  # down to one pixel, which every context pixel reaches
         h, wd = levels[-1].shape[:2]
         size = (max(1, (wd + 1) // 2), max(1, (h + 1) // 2))

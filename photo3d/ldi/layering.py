@@ -332,8 +332,9 @@ def _first_revealing_seed(
     bins = np.unique(octave)
     if len(bins) == 1 or exponent == 0:
         return nearest_seed(seeds)
-    best = dist = index = None
-    sy, sx = [], []
+    chosen: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # (score, dist, index) of the best seeds so far
+    sy: list[np.ndarray] = []
+    sx: list[np.ndarray] = []
     for k in bins:
         mine = octave == k
         mask = np.zeros(seeds.shape, bool)
@@ -341,15 +342,18 @@ def _first_revealing_seed(
         d, label, cy, cx = nearest_seed(mask)
         score = d / np.float32(max(float(np.median(j[mine])), 1e-6 * top) ** exponent)
         label += sum(len(y) for y in sy)
-        if best is None:
-            best, dist, index = score, d, label
+        if chosen is None:
+            chosen = score, d, label
         else:
+            best, dist, index = chosen
             closer = score < best
             np.copyto(best, score, where=closer)
             np.copyto(dist, d, where=closer)
             np.copyto(index, label, where=closer)
         sy.append(cy)
         sx.append(cx)
+    assert chosen is not None  # there are at least two bins
+    _, dist, index = chosen
     return dist, index, np.concatenate(sy), np.concatenate(sx)
 
 

@@ -211,7 +211,7 @@ class TorchScriptInpainter:
         import torch
 
         h, w = known.shape
-        image = np.where(known[..., None], color, 0.0).astype(np.float32) * np.float32(1 / 255)
+        image: np.ndarray = np.where(known[..., None], color, 0.0).astype(np.float32) * np.float32(1 / 255)
         mask = (~known).astype(np.float32)
         scale = self.max_size / max(h, w)
         if scale < 1:
@@ -240,7 +240,7 @@ class TorchScriptInpainter:
         out = out[0, :, :sh, :sw].float()
         if not bool(torch.isfinite(out).all()):
             raise Photo3DError(f"inpainting model {self.path} produced non-finite values (NaN or infinity)")
-        result = out.clamp(0, 1).permute(1, 2, 0).cpu().numpy() * np.float32(255)
+        result: np.ndarray = out.clamp(0, 1).permute(1, 2, 0).cpu().numpy() * np.float32(255)
         if (sh, sw) != (h, w):
             result = cv2.resize(result, (w, h), interpolation=cv2.INTER_LINEAR)
         return result

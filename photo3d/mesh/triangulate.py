@@ -7,6 +7,7 @@ Vertices sit at LDI sample centres; triangles join only connected samples (see
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -129,31 +130,60 @@ def mesh_from_ldi(ldi: LDI, grow_silhouettes: bool = True, max_error: float | No
 
     """
     num_layers, h, w = ldi.depth.shape
-    xn, yn = pixel_rays(ldi.intrinsics)
     own = ldi.valid & (ldi.alias < 0)
-    depth = ldi.depth
-    dx = dy = None
-    if grow_silhouettes or max_error is not None:
-        dx, dy = silhouette_offsets(ldi)
-    blocks: list[list[tuple[int, np.ndarray, np.ndarray]]] = [[] for _ in range(num_layers)]
-    covered = np.zeros((num_layers, max(h - 1, 0), max(w - 1, 0)), bool)
+    offsets = silhouette_offsets(ldi) if grow_silhouettes or max_error is not None else None
     if max_error is not None and h > 2 and w > 2:
-        depth = depth.copy()
-        still = (dx == 0) & (dy == 0)
-        if ldi.alpha is not None:
-            still &= ldi.alpha[0] == 255
-        for k in range(num_layers):
-            ok = own[k] & still if k == 0 else own[k]
-            if not ok.any():
-                continue
-            disp = np.zeros((h, w), np.float32)
-            np.divide(np.float32(1.0), depth[k], out=disp, where=ok)
-            blocks[k], covered[k], snapped = _choose_blocks(
-                disp, ok, ldi.link_right[k], ldi.link_down[k], float(max_error), max_block
-            )
-            depth[k][snapped] = (1.0 / disp[snapped]).astype(np.float32)
-    # Vertex order: layer by layer, row-major. Layer 0 is full and owns every sample, so its
-    # vertex ids are its pixel indices.
+        assert offsets is not None  # computed above whenever max_error is given
+        depth, blocks, covered = _simplify_layers(ldi, own, offsets, max_error, max_block)
+    else:
+        depth = ldi.depth
+        blocks = [[] for _ in range(num_layers)]
+        covered = np.zeros((num_layers, max(h - 1, 0), max(w - 1, 0)), bool)
+    pixels, starts, vid = _vertex_ids(ldi, own)
+    vertices, colors = _vertices(ldi, depth, pixels, starts, offsets if grow_silhouettes else None)
+    layers = np.repeat(np.arange(num_layers, dtype=np.int8), [len(p) for p in pixels])
+    alphas = None
+    if ldi.alpha is not None:
+        alphas = np.full(len(vertices), 255, np.uint8)
+        alphas[: h * w] = ldi.alpha[0].reshape(-1)  # only layer 0 has translucent samples
+    faces = _faces(ldi, own, vid, covered if max_error is not None else None)
+    if max_error is None:
+        return Mesh(vertices=vertices, colors=colors, faces=faces, layers=layers, alphas=alphas)
+    return _add_blocks(ldi, vertices, colors, faces, layers, vid, blocks, alphas)
+
+
+def _simplify_layers(
+    ldi: LDI, own: np.ndarray, offsets: tuple[np.ndarray, np.ndarray], max_error: float, max_block: int
+) -> tuple[np.ndarray, list[list[tuple[int, np.ndarray, np.ndarray]]], np.ndarray]:
+    """Chooses every layer's simplified blocks: (depth with snapped samples, blocks, (L, H-1, W-1) covered quads)."""
+    num_layers, h, w = ldi.depth.shape
+    depth = ldi.depth.copy()
+    blocks: list[list[tuple[int, np.ndarray, np.ndarray]]] = [[] for _ in range(num_layers)]
+    covered = np.zeros((num_layers, h - 1, w - 1), bool)
+    dx, dy = offsets
+    still = (dx == 0) & (dy == 0)
+    if ldi.alpha is not None:
+        still &= ldi.alpha[0] == 255
+    for k in range(num_layers):
+        ok = own[k] & still if k == 0 else own[k]
+        if not ok.any():
+            continue
+        disp = np.zeros((h, w), np.float32)
+        np.divide(np.float32(1.0), depth[k], out=disp, where=ok)
+        blocks[k], covered[k], snapped = _choose_blocks(
+            disp, ok, ldi.link_right[k], ldi.link_down[k], float(max_error), max_block
+        )
+        depth[k][snapped] = (1.0 / disp[snapped]).astype(np.float32)
+    return depth, blocks, covered
+
+
+def _vertex_ids(ldi: LDI, own: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+    """Numbers the vertices: (each layer's pixels with a vertex, each layer's first id, (L, H, W) id of each sample).
+
+    Vertex order: layer by layer, row-major. Layer 0 is full and owns every sample, so its
+    vertex ids are its pixel indices. Seam samples of back layers take the id of the sample they alias.
+    """
+    num_layers, h, w = ldi.depth.shape
     pixels = [np.arange(h * w, dtype=np.int32)] + [
         np.flatnonzero(own[k]).astype(np.int32) for k in range(1, num_layers)
     ]
@@ -165,11 +195,25 @@ def mesh_from_ldi(ldi: LDI, grow_silhouettes: bool = True, max_error: float | No
     for k in range(1, num_layers):
         ay, ax = np.nonzero(ldi.alias[k] >= 0)
         vid[k, ay, ax] = vid[ldi.alias[k, ay, ax], ay, ax]
+    return pixels, starts, vid
+
+
+def _vertices(
+    ldi: LDI,
+    depth: np.ndarray,
+    pixels: list[np.ndarray],
+    starts: np.ndarray,
+    offsets: tuple[np.ndarray, np.ndarray] | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The (N, 3) positions and colours of the vertices; layer-0 vertices move by ``offsets`` (dx, dy) if given."""
+    num_layers = ldi.depth.shape[0]
+    xn, yn = pixel_rays(ldi.intrinsics)
     n = int(starts[-1])
     vertices = np.empty((n, 3), np.float32)
     colors = np.empty((n, 3), np.uint8)
-    if grow_silhouettes:
+    if offsets is not None:
         # Silhouette vertices of layer 0 move out to their pixel's edge.
+        dx, dy = offsets
         k0 = ldi.intrinsics
         x0, y0 = xn + dx / np.float32(k0.fx), yn + dy / np.float32(k0.fy)
     else:
@@ -186,18 +230,33 @@ def mesh_from_ldi(ldi: LDI, grow_silhouettes: bool = True, max_error: float | No
         np.multiply(x, z, out=vertices[rows, 0])
         np.multiply(y, z, out=vertices[rows, 1])
         vertices[rows, 2] = z
-    layers = np.repeat(np.arange(num_layers, dtype=np.int8), counts)
-    alphas = None
-    if ldi.alpha is not None:
-        alphas = np.full(n, 255, np.uint8)
-        alphas[: h * w] = ldi.alpha[0].reshape(-1)  # only layer 0 has translucent samples
-    # Faces: the quads of every layer (outside simplified blocks), written into one preallocated array.
-    plans = []
+    return vertices, colors
+
+
+class _FrontTriangles(NamedTuple):
+    """Layer-0 triangles: corner c of each is vertex ``top_left + offsets[c]`` (there vertex ids are pixel indices)."""
+
+    top_left: np.ndarray
+    offsets: list[int]
+
+
+class _BackTriangles(NamedTuple):
+    """Back-layer triangles: corner c of each is vertex ``ids[pixels[c]]``."""
+
+    pixels: list[np.ndarray]
+    ids: np.ndarray
+
+
+def _faces(ldi: LDI, own: np.ndarray, vid: np.ndarray, covered: np.ndarray | None) -> np.ndarray:
+    """The (M, 3) int32 triangles of the quads of every layer, outside the ``covered`` quads if given."""
+    num_layers, _, w = ldi.depth.shape
+    # Planned first, then written into one preallocated array.
+    plans: list[_FrontTriangles | _BackTriangles] = []
     for k in range(num_layers):
         ids = vid[k].reshape(-1)
         own_k = own[k].reshape(-1)
         for mask, triangles in _quad_triangles(ldi.link_right[k], ldi.link_down[k]):
-            if max_error is not None:
+            if covered is not None:
                 mask = mask & ~covered[k]
             top_left = np.flatnonzero(mask).astype(np.int32)
             top_left += top_left // (w - 1)  # quad index (row-major over (H-1) x (W-1)) -> its top-left pixel
@@ -205,26 +264,26 @@ def mesh_from_ldi(ldi: LDI, grow_silhouettes: bool = True, max_error: float | No
                 # Corner c of the quad at pixel i: i, i + 1, i + w, i + w + 1.
                 offsets = [(c % 2) + (c // 2) * w for c in corners]
                 if k == 0:
-                    plans.append((top_left, offsets, None))
+                    plans.append(_FrontTriangles(top_left, offsets))
                     continue
                 at = [top_left + o for o in offsets]
                 # A triangle of seam copies only would duplicate the front layer.
                 keep = own_k[at[0]] | own_k[at[1]] | own_k[at[2]]
-                plans.append((None, [a[keep] for a in at], ids))
-    total = sum(len(base) if base is not None else len(at[0]) for base, at, _ in plans)
+                plans.append(_BackTriangles([a[keep] for a in at], ids))
+    total = sum(len(plan.top_left) if isinstance(plan, _FrontTriangles) else len(plan.pixels[0]) for plan in plans)
     faces = np.empty((total, 3), np.int32)
     row = 0
-    for base, at, ids in plans:
-        m = len(base) if base is not None else len(at[0])
-        for col in range(3):  # column by column: numpy's broadcast over a last axis of 3 is slower
-            if base is not None:
-                np.add(base, np.int32(at[col]), out=faces[row : row + m, col])
-            else:
-                faces[row : row + m, col] = ids[at[col]]
+    for plan in plans:
+        if isinstance(plan, _FrontTriangles):
+            m = len(plan.top_left)
+            for col in range(3):  # column by column: numpy's broadcast over a last axis of 3 is slower
+                np.add(plan.top_left, np.int32(plan.offsets[col]), out=faces[row : row + m, col])
+        else:
+            m = len(plan.pixels[0])
+            for col in range(3):
+                faces[row : row + m, col] = plan.ids[plan.pixels[col]]
         row += m
-    if max_error is None:
-        return Mesh(vertices=vertices, colors=colors, faces=faces, layers=layers, alphas=alphas)
-    return _add_blocks(ldi, vertices, colors, faces, layers, vid, blocks, alphas)
+    return faces
 
 
 def _add_blocks(ldi: LDI, vertices, colors, faces, layers, vid, blocks, alphas) -> Mesh:
@@ -403,14 +462,18 @@ def _block_error(disp: np.ndarray, s: int, bi: np.ndarray, bj: np.ndarray) -> np
     view = np.lib.stride_tricks.as_strided(disp, shape=(nbi, nbj, s + 1, s + 1), strides=(s * rs, s * cs, rs, cs))
     err = np.empty(len(bi), disp.dtype)
     step = max(1, (1 << 22) // ((s + 1) ** 2))  # about 16 MB of samples at a time
-    a = (np.arange(s + 1, dtype=disp.dtype) / s)[:, None]  # row fraction
-    b = (np.arange(s + 1, dtype=disp.dtype) / s)[None, :]  # column fraction
-    upper = b >= a
+    row_frac = (np.arange(s + 1, dtype=disp.dtype) / s)[:, None]
+    col_frac = (np.arange(s + 1, dtype=disp.dtype) / s)[None, :]
+    upper = col_frac >= row_frac
     for i in range(0, len(bi), step):
         v = view[bi[i : i + step], bj[i : i + step]]
         tl, tr = v[:, :1, :1], v[:, :1, s:]
         bl, br = v[:, s:, :1], v[:, s:, s:]
-        fit = np.where(upper, tl + b * (tr - tl) + a * (br - tr), tl + a * (bl - tl) + b * (br - bl))
+        fit = np.where(
+            upper,
+            tl + col_frac * (tr - tl) + row_frac * (br - tr),
+            tl + row_frac * (bl - tl) + col_frac * (br - bl),
+        )
         err[i : i + step] = np.abs(v - fit).max(axis=(1, 2))
     return err
 

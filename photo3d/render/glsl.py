@@ -12,6 +12,7 @@ include cycles.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 from ..errors import Photo3DError
@@ -41,7 +42,7 @@ def _resolve_includes(text: str, folder: Path, first_line: int, depth: int = 0) 
     return "\n".join(out)
 
 
-def stage_source(text: str, stage: str, defines: dict[str, object] | None = None, folder: Path | None = None) -> str:
+def stage_source(text: str, stage: str, defines: Mapping[str, object] | None = None, folder: Path | None = None) -> str:
     """The source of one shader stage from a multi-stage GLSL file.
 
     Args:
@@ -71,7 +72,7 @@ def stage_source(text: str, stage: str, defines: dict[str, object] | None = None
     return "\n".join([*header, "#line 2", body, ""])
 
 
-def load_program_sources(name: str, defines: dict[str, object] | None = None) -> dict[str, str]:
+def load_program_sources(name: str, defines: Mapping[str, object] | None = None) -> dict[str, str]:
     """Vertex and fragment sources of the shader file ``shaders/<name>``.
 
     Returns:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -32,6 +33,9 @@ from ..camera.intrinsics import Intrinsics, Pose
 from ..errors import Photo3DError
 from ..mesh.triangulate import Mesh
 from .glsl import load_program_sources
+
+if TYPE_CHECKING:
+    import moderngl
 
 __all__ = ["MSAA_CHOICES", "Renderer", "check_antialiasing", "create_context"]
 
@@ -66,7 +70,8 @@ def create_context(backend: str | None = None):
     for b in tries:
         try:
             kwargs = {"backend": b} if b else {}
-            return moderngl.create_standalone_context(require=330, **kwargs)
+            # moderngl's stub types each **settings value as a dict, but backend is a str
+            return moderngl.create_standalone_context(require=330, **kwargs)  # type: ignore[arg-type]
         except Exception as exc:  # moderngl raises plain Exception subclasses per backend
             errors.append(f"{b or 'default'}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
     raise Photo3DError(
@@ -211,7 +216,7 @@ class Renderer:
         self._small_fbo = ctx.framebuffer([ctx.renderbuffer((self.width, self.height), 4)])
         self._resolve_vao = ctx.vertex_array(self._resolve, [])
         self._vao = None
-        self._texture = None
+        self._texture: moderngl.TextureArray | None = None
         self._buffers: list = []
         self._num_faces = self._opaque_faces = 0
         self._depth_range = (1.0, 1.0)
@@ -282,6 +287,7 @@ class Renderer:
             uv = ctx.buffer(np.ascontiguousarray(mesh.texcoords, dtype="f4").tobytes())
             self._buffers.append(uv)
             attributes = [(pos, "3f", "in_position"), (col, "4f1", "in_color"), (uv, "2f", "in_texcoord")]
+            assert mesh.textures is not None  # checked by _check_textures
             num_layers, h, w, _ = mesh.textures.shape
             texels = np.empty((num_layers, h, w, 4), np.uint8)
             texels[..., :3] = mesh.textures
