@@ -8,11 +8,26 @@ anything else is a bug.
 
 from __future__ import annotations
 
-__all__ = ["Photo3DError", "one_line"]
+__all__ = ["Photo3DError", "SettingsError", "one_line"]
 
 
 class Photo3DError(Exception):
     """A problem with the user's input or environment, described in one line."""
+
+
+class SettingsError(Photo3DError):
+    """A setting (or argument) with a value it does not allow; the CLI names its option instead.
+
+    Attributes:
+        setting: The setting's name, dotted for nested settings (``"ldi.max_layers"``).
+        problem: What is wrong, without the name (``"must be from 1 to 4, got 9"``).
+
+    """
+
+    def __init__(self, setting: str, problem: str) -> None:
+        super().__init__(f"{setting} {problem}")
+        self.setting = setting
+        self.problem = problem
 
 
 def one_line(error: BaseException) -> str:

@@ -12,30 +12,27 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
 from .camera.framing import (
-    FRAMINGS,
     Subject,
     base_output_intrinsics,
     contain_size,
     find_subject,
 )
 from .camera.intrinsics import Intrinsics, Pose
-from .camera.trajectory import Motion, Trajectory, scene_scale, trajectory_cameras
+from .camera.trajectory import Trajectory, scene_scale, trajectory_cameras
 from .camera.trajectory_files import load_trajectory
 from .depth.conversions import DepthOptions
-from .depth.estimate import DEFAULT_FAR, DEFAULT_NEAR, DepthEstimator
+from .depth.estimate import DepthEstimator
 from .errors import Photo3DError
-from .ldi.inpaint import Inpainter
-from .ldi.layering import LDIParams
+from .settings import DepthSettings, RenderSettings
 
 __all__ = [
-    "DepthSettings",
     "FoundDepth",
     "RenderReport",
-    "RenderSettings",
     "Scene",
     "CameraPlan",
     "export_depth_maps",
@@ -70,7 +67,7 @@ class Scene:
         cls,
         image: np.ndarray,
         depth: np.ndarray,
-        kind: str = "depth",
+        kind: Literal["depth", "disparity", "distance"] = "depth",
         *,
         fov: float | None = None,
         focal_px: float | None = None,
@@ -139,90 +136,6 @@ class Scene:
 
 
 @dataclass
-class RenderSettings:
-    """How to render a 3D photo.
-
-    Attributes:
-        trajectory: Preset name (see ``photo3d trajectories``), path to a trajectory TOML file, or a
-            :class:`~photo3d.camera.trajectory.Trajectory`.
-        fps: Frames per second of the video.
-        duration: Length of the video in seconds (ignored when ``frames`` is set).
-        frames: Exact number of frames; None derives it from ``duration * fps``.
-        size: Output frame ``(width, height)`` in pixels; None uses the photo's size rounded down to even
-            numbers (per eye with ``stereo``).
-        ssaa: Supersampling factor from 1 to 4 (fractional allowed): frames are drawn at ``ssaa`` times
-            the size and area-filtered down in linear light.
-        msaa: Multisample anti-aliasing samples (0 = off; 2, 4 or 8) on top of SSAA.
-        framing: ``"cover"``: fill the frame (cropped around the subject) and zoom just enough to keep the
-            photo's edge out of view; ``"contain"``: the whole photo with bars; ``"none"``: the source
-            camera's focal length and pixel grid, nothing added.
-        crf: Video quality (lower is better); None: the encoder's default (see :func:`photo3d.io.video.open_writer`).
-        codec: ``"h264"`` (default for .mp4), ``"h265"``, ``"vp9"`` (.webm); None picks by the file suffix.
-        encoder_preset: x264/x265 speed preset (``ultrafast`` ... ``veryslow``); None: ``veryfast``.
-        intensity: Amount of camera motion (1 = the preset's, 0 = still), >= 0.
-        focus: Planar depth that stays put on screen (a lens shift keeps it still); None: the subject's depth
-            (:func:`photo3d.camera.framing.find_subject`); ``inf``: no lens shift, the camera keeps its axis and
-            everything moves (as in 3d-photo-inpainting). Stereo then converges on the subject.
-        playback: ``"once"``, ``"loop"`` or ``"pingpong"``; None: the trajectory's own.
-        reverse: Play the trajectory backwards.
-        easing: Time easing (see :data:`photo3d.camera.trajectory.EASINGS`); None: the trajectory's own.
-        stereo: None, or ``"sbs"``, ``"tb"``, ``"anaglyph"`` (see :mod:`photo3d.camera.stereo`).
-        baseline: Distance between the eyes as a fraction of the focus depth (stereo only), >= 0.
-        simplify: Largest geometric error of mesh simplification in pixels of the coarser of the output's
-            and the photo's grids (0: one vertex per pixel; see :func:`photo3d.mesh.triangulate.simplify_tolerance`).
-        ldi: LDI construction settings.
-        inpainter: Colour inpainter of the back layers: ``"classical"`` (smooth fill plus texture),
-            ``"smooth"``, the path of a TorchScript network (e.g. LaMa's ``big-lama.pt``), or an
-            :class:`~photo3d.ldi.inpaint.Inpainter` (see :func:`~photo3d.ldi.inpaint.make_inpainter`).
-        device: Torch device of a learned inpainter (None: CUDA, then MPS, then CPU).
-
-    """
-
-    trajectory: str | Trajectory = "dolly"
-    fps: float = 30.0
-    duration: float = 4.0
-    frames: int | None = None
-    size: tuple[int, int] | None = None
-    ssaa: float = 2.0
-    msaa: int = 0
-    framing: str = "cover"
-    crf: int | None = None
-    codec: str | None = None
-    encoder_preset: str | None = None
-    intensity: float = 1.0
-    focus: float | None = None
-    playback: str | None = None
-    reverse: bool = False
-    easing: str | None = None
-    stereo: str | None = None
-    baseline: float = 0.03
-    simplify: float = 0.5
-    ldi: LDIParams = field(default_factory=LDIParams)
-    inpainter: str | Inpainter = "classical"
-    device: str | None = None
-
-    def num_frames(self) -> int:
-        """Number of frames to render (at least 1)."""
-        if self.frames is not None:
-            if self.frames < 1:
-                raise Photo3DError(f"--frames must be at least 1, got {self.frames}")
-            return int(self.frames)
-        if not self.fps > 0 or not self.duration > 0:
-            raise Photo3DError(f"--fps and --duration must be positive, got {self.fps} and {self.duration}")
-        return max(1, round(self.duration * self.fps))
-
-    def motion(self, focus: float | None) -> Motion:
-        """The trajectory options, with the focus depth to keep still."""
-        return Motion(
-            intensity=self.intensity,
-            focus=focus,
-            playback=self.playback,
-            reverse=self.reverse,
-            easing=self.easing,
-        )
-
-
-@dataclass
 class RenderReport:
     """What a render did, with timings in seconds.
 
@@ -253,42 +166,6 @@ class RenderReport:
     faces: int = 0
     faces_full: int = 0
     timings: dict[str, float] = field(default_factory=dict)
-
-
-@dataclass
-class DepthSettings:
-    """Where a photo's depth comes from and how it becomes planar depth.
-
-    Sources, in order: a depth map file (``path``); else, unless ``model`` is
-    given, depth embedded in the photo (Google Camera Lens Blur GDepth, Apple
-    portrait HEIC); else a depth network (``model``, default
-    :data:`photo3d.depth.models.DEFAULT_MODEL`).
-
-    Attributes:
-        path: A depth map file (``--depth``): PNG, TIFF, ``.npy``, ``.pfm`` or ``.exr``.
-        options: How to read that file: kind (depth, disparity or ray distance), invert,
-            scale (see :class:`photo3d.depth.conversions.DepthOptions`). Its ``clip`` applies to
-            every source.
-        model: Hugging Face model id or local folder (``--depth-model``); given
-            explicitly, the network runs even when the photo embeds depth.
-        resolution: The network's input size in pixels; None keeps the model's own.
-        device: ``cpu``, ``cuda``, ``cuda:N`` or ``mps``; None picks the best available.
-        near: Depth of the nearest pixel of a relative prediction.
-        far: Depth of the farthest pixel of a relative prediction.
-        cache: Cache network results on disk (see :class:`photo3d.depth.cache.DepthCache`).
-        cache_dir: The cache folder; None uses :func:`photo3d.depth.cache.default_cache_dir`.
-
-    """
-
-    path: Path | None = None
-    options: DepthOptions = field(default_factory=DepthOptions)
-    model: str | None = None
-    resolution: int | None = None
-    device: str | None = None
-    near: float = DEFAULT_NEAR
-    far: float = DEFAULT_FAR
-    cache: bool = True
-    cache_dir: Path | None = None
 
 
 def load_scene(
@@ -326,7 +203,7 @@ def load_scene(
     if depth is None or isinstance(depth, (str, Path)):
         depth = DepthSettings(path=None if depth is None else Path(depth))
     if focal_px is not None and not focal_px > 0:
-        raise Photo3DError(f"--focal-px must be positive, got {focal_px}")
+        raise Photo3DError(f"focal_px must be positive, got {focal_px}")
     image = load_image(image_path)
     found = obtain_depth(image_path, image, depth, _intrinsics(image, fov, focal_px, None), estimator=estimator)
     image = found.image if found.image is not None else image
@@ -520,8 +397,6 @@ def output_size(scene: Scene, size: tuple[int, int] | None, stereo: str | None =
             from .camera.stereo import stereo_frame_size
 
             size = stereo_frame_size(size[0], size[1], stereo)
-    if size[0] < 2 or size[1] < 2:
-        raise Photo3DError(f"--size must be at least 2x2, got {size[0]}x{size[1]}")
     return size
 
 
@@ -542,11 +417,11 @@ def eye_size(frame: tuple[int, int], stereo: str | None) -> tuple[int, int]:
     w, h = frame
     if stereo == "sbs":
         if w % 2:
-            raise Photo3DError(f"--stereo sbs needs an even frame width, got {w}")
+            raise Photo3DError(f"stereo sbs needs an even frame width, got {w}")
         return w // 2, h
     if stereo == "tb":
         if h % 2:
-            raise Photo3DError(f"--stereo tb needs an even frame height, got {h}")
+            raise Photo3DError(f"stereo tb needs an even frame height, got {h}")
         return w, h // 2
     return w, h
 
@@ -576,7 +451,7 @@ def plan_cameras(scene: Scene, settings: RenderSettings) -> list[tuple[Pose, Int
     """Every frame's camera, before any framing zoom (see :func:`plan_render` for the whole plan).
 
     Raises:
-        Photo3DError: For an unknown trajectory or framing, or invalid frame counts.
+        Photo3DError: For an unknown or invalid trajectory.
 
     """
     return plan_render(scene, settings).cameras
@@ -593,11 +468,9 @@ def plan_render(scene: Scene, settings: RenderSettings) -> CameraPlan:
         The plan; its cameras are before the framing's edge zoom and, for stereo, the centre between the eyes.
 
     Raises:
-        Photo3DError: For an unknown trajectory or framing, invalid frame counts, sizes or motion options.
+        Photo3DError: For an unknown or invalid trajectory, or motion options it refuses.
 
     """
-    if settings.framing not in FRAMINGS:
-        raise Photo3DError(f"--framing must be one of {', '.join(FRAMINGS)}, got {settings.framing!r}")
     traj = settings.trajectory if isinstance(settings.trajectory, Trajectory) else load_trajectory(settings.trajectory)
     frame = output_size(scene, settings.size, settings.stereo)
     eye = eye_size(frame, settings.stereo)
@@ -608,8 +481,6 @@ def plan_render(scene: Scene, settings: RenderSettings) -> CameraPlan:
     # (the dolly moves in by 0.15 of it) reaches the focus point at intensities up to 3.
     auto = max(subject.depth, 0.5 * scale)
     focus = settings.focus if settings.focus is not None else auto
-    if not focus > 0:
-        raise Photo3DError(f"--focus must be a positive depth (or inf for no lens shift), got {focus}")
     shift = float(focus) if np.isfinite(focus) else None
     base = base_output_intrinsics(scene.intrinsics, view[0], view[1], settings.framing, subject.position)
     cameras = trajectory_cameras(traj, settings.num_frames(), base, scale, settings.motion(shift))

@@ -26,20 +26,20 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import closing
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from .camera.framing import edge_zoom, letterbox, zoom_about
 from .camera.intrinsics import Intrinsics, Pose
-from .errors import Photo3DError
 from .ldi.inpaint import Inpainter, make_inpainter
 from .ldi.layering import LDI, build_ldi
 from .mesh.triangulate import Mesh, mesh_from_ldi, simplify_tolerance
-from .pipeline import CameraPlan, DepthSettings, RenderReport, RenderSettings, Scene, load_scene, plan_render
+from .pipeline import CameraPlan, RenderReport, Scene, load_scene, plan_render
+from .settings import DepthSettings, RenderSettings
 
 __all__ = ["Clip", "Studio", "render_clip", "render_frames", "render_photo"]
 
@@ -167,7 +167,7 @@ class Studio:
         if depth is None:
             depth = self.depth
         elif isinstance(depth, (str, Path)):
-            depth = replace(self.depth, path=Path(depth), model=None)
+            depth = self.depth.replace(path=Path(depth), model=None)
         return load_scene(photo, depth, fov, focal_px, estimator=self._estimator)
 
     def prepare(
@@ -186,10 +186,8 @@ class Studio:
 
         """
         settings = settings if settings is not None else RenderSettings()
-        if not settings.simplify >= 0:
-            raise Photo3DError(f"--simplify must be at least 0 pixels, got {settings.simplify}")
         if still and settings.num_frames() != 1:
-            settings = replace(settings, frames=1)
+            settings = settings.replace(frames=1)
         plan = plan_render(scene, settings)
         cameras = _view_cameras(plan, settings)
         t0 = time.perf_counter()
@@ -213,7 +211,7 @@ class Studio:
         settings: RenderSettings | None = None,
         indices: Iterable[int] | None = None,
         on_start: Callable[[str], None] | None = None,
-    ) -> Iterator[np.ndarray]:
+    ) -> Generator[np.ndarray, None, None]:
         """Yields the frames of a clip, exactly as the video shows them.
 
         Args:
@@ -352,8 +350,6 @@ def _view_cameras(plan: CameraPlan, settings: RenderSettings) -> list[tuple[Pose
         return list(plan.cameras)
     from .camera.stereo import stereo_cameras
 
-    if not settings.baseline >= 0:
-        raise Photo3DError(f"--baseline must be at least 0, got {settings.baseline}")
     lefts, rights = stereo_cameras(plan.cameras, settings.baseline * plan.focus, plan.focus)
     return [camera for pair in zip(lefts, rights, strict=True) for camera in pair]
 

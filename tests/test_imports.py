@@ -108,3 +108,12 @@ def test_import_photo3d_loads_no_stage():
 @pytest.mark.parametrize("name", photo3d.__all__)
 def test_every_public_name_resolves(name):
     assert getattr(photo3d, name) is not None
+
+
+def test_editors_see_every_public_name():
+    """The TYPE_CHECKING imports of photo3d/__init__.py list exactly the lazily loaded names, from the same modules."""
+    tree = ast.parse((PACKAGE / "__init__.py").read_text())
+    guarded = next(n for n in tree.body if isinstance(n, ast.If) and getattr(n.test, "id", "") == "TYPE_CHECKING")
+    seen = {a.name: node.module for node in guarded.body if isinstance(node, ast.ImportFrom) for a in node.names}
+    assert seen == dict(photo3d._EXPORTS)
+    assert set(photo3d.__all__) <= set(dir(photo3d))

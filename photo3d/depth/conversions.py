@@ -47,7 +47,6 @@ from typing import Literal
 
 import cv2
 import numpy as np
-from scipy import ndimage
 
 from ..camera.intrinsics import Intrinsics, aspect_ratios_differ
 from ..errors import Photo3DError
@@ -134,14 +133,16 @@ def _check_kind(kind: object) -> None:
 
 
 def _check_scale(scale: object) -> float:
-    if isinstance(scale, bool) or not isinstance(scale, numbers.Real) or not (0 < scale < math.inf):
+    # typeshed's numbers.Real declares only < and <=, but every real number also has >, which 0 < scale uses
+    if isinstance(scale, bool) or not isinstance(scale, numbers.Real) or not (0 < scale < math.inf):  # type: ignore[operator]
         raise Photo3DError(f"--depth-scale must be a positive number (e.g. 0.001 for millimetres), got {scale!r}")
     return float(scale)
 
 
 def _check_clip(clip: object) -> tuple[float, float]:
     try:
-        near, far = (float(v) for v in clip)  # type: ignore[union-attr]
+        # clip may be anything: a value that is not iterable raises TypeError, reported below
+        near, far = (float(v) for v in clip)  # type: ignore[attr-defined]
     except (TypeError, ValueError):
         raise Photo3DError(f"--depth-clip must be two numbers NEAR,FAR, got {clip!r}") from None
     if not (0 < near < far < math.inf):
@@ -233,6 +234,8 @@ def fill_invalid(values: np.ndarray, name: str = "(array)") -> np.ndarray:
         raise Photo3DError(f"depth map {name} has no valid pixel (every value is NaN, infinite, zero or negative)")
     if valid.all():
         return out
+    from scipy import ndimage  # imported here: settings and the CLI import this module, and scipy is slow to load
+
     indices = ndimage.distance_transform_edt(~valid, return_distances=False, return_indices=True)
     return out[tuple(indices)]
 
