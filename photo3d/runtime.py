@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
-from .errors import Photo3DError
+from .errors import SettingsError
 
 __all__ = ["MMAP_THRESHOLD", "TRIM_THRESHOLD", "map_threads", "num_workers", "select_device", "tune_allocator"]
 
@@ -107,9 +107,9 @@ def select_device(device: str | None = None) -> str:
             return "mps"
         return "cpu"
     if device.startswith("cuda") and not torch.cuda.is_available():
-        raise Photo3DError(f"--device {device}: no CUDA GPU is available to torch")
+        raise SettingsError("device", f"{device}: no CUDA GPU is available to torch")
     if device == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
-        raise Photo3DError("--device mps: Apple's Metal backend is not available to torch")
+        raise SettingsError("device", "mps: Apple's Metal backend is not available to torch")
     if device not in ("cpu", "mps") and not device.startswith("cuda"):
-        raise Photo3DError(f"--device must be cpu, cuda, cuda:N or mps, got {device!r}")
+        raise SettingsError("device", f"must be cpu, cuda, cuda:N or mps, got {device!r}")
     return device

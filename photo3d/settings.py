@@ -33,11 +33,9 @@ from .depth.estimate import DEFAULT_FAR, DEFAULT_NEAR
 from .errors import SettingsError
 from .ldi.inpaint import INPAINTERS, Inpainter
 from .ldi.structure import LDIParams
+from .render.renderer import MSAA_CHOICES, SSAA_RANGE
 
 __all__ = ["DepthSettings", "RenderSettings", "Settings"]
-
-MSAA_CHOICES = (0, 2, 4, 8)
-SSAA_RANGE = (1.0, 4.0)
 
 
 def _one_of(values) -> str:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
-from ..errors import Photo3DError
+from ..errors import Photo3DError, SettingsError
 from .intrinsics import Intrinsics, Pose, unproject_depth
 
 __all__ = [
@@ -318,7 +318,7 @@ def base_output_intrinsics(
     if framing == "contain":
         picture_w, picture_h = contain_size(source, width, height)
         return base_output_intrinsics(source, picture_w, picture_h, "cover")
-    raise Photo3DError(f"--framing must be one of {', '.join(FRAMINGS)}, got {framing!r}")
+    raise SettingsError("framing", f"must be one of {', '.join(FRAMINGS)}, got {framing!r}")
 
 
 def _clamp_window(target: float, window: float, side: float) -> float:

@@ -24,7 +24,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from ..errors import Photo3DError
+from ..errors import Photo3DError, SettingsError
 from .intrinsics import Intrinsics, Pose
 
 __all__ = [
@@ -60,7 +60,7 @@ DUBOIS_RIGHT = np.array(
 
 def _check_mode(mode: str) -> None:
     if mode not in STEREO_MODES:
-        raise Photo3DError(f"--stereo must be one of {', '.join(STEREO_MODES)}, got {mode!r}")
+        raise SettingsError("stereo", f"must be one of {', '.join(STEREO_MODES)}, got {mode!r}")
 
 
 def eye_cameras(

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from ..errors import Photo3DError
+from ..errors import Photo3DError, SettingsError
 from .intrinsics import Intrinsics, Pose, look_at_rotation
 
 __all__ = [
@@ -178,17 +178,17 @@ class Motion:
 
     def __post_init__(self) -> None:
         if not is_number(self.intensity) or self.intensity < 0:
-            raise Photo3DError(
-                f"--intensity must be a number >= 0 (1 = the trajectory as written, 0 = still), got {self.intensity!r}"
+            raise SettingsError(
+                "intensity", f"must be a number >= 0 (1 = the trajectory as written, 0 = still), got {self.intensity!r}"
             )
         if self.focus is not None and (not is_number(self.focus) or self.focus <= 0):
-            raise Photo3DError(f"--focus must be a positive depth in the depth map's units, got {self.focus!r}")
+            raise SettingsError("focus", f"must be a positive depth in the depth map's units, got {self.focus!r}")
         if self.playback is not None and self.playback not in PLAYBACKS:
-            raise Photo3DError(f"--playback must be one of {', '.join(PLAYBACKS)}, got {self.playback!r}")
+            raise SettingsError("playback", f"must be one of {', '.join(PLAYBACKS)}, got {self.playback!r}")
         if not isinstance(self.reverse, bool):
-            raise Photo3DError(f"--reverse must be true or false, got {self.reverse!r}")
+            raise SettingsError("reverse", f"must be true or false, got {self.reverse!r}")
         if self.easing is not None and self.easing not in EASINGS:
-            raise Photo3DError(f"--easing must be one of {', '.join(EASINGS)}, got {self.easing!r}")
+            raise SettingsError("easing", f"must be one of {', '.join(EASINGS)}, got {self.easing!r}")
 
 
 def ease(name: str, t: np.ndarray) -> np.ndarray:

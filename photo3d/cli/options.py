@@ -192,9 +192,13 @@ _OPTIONS = {
     "near": "--depth-range",
     "far": "--depth-range",
     "cache": "--depth-cache",
+    "kind": "--depth-kind",
+    "scale": "--depth-scale",
+    "clip": "--depth-clip",
 }
 
 
 def option_name(setting: str) -> str:
     """The command-line option of a setting of :class:`RenderSettings` or :class:`DepthSettings`."""
-    return _OPTIONS.get(setting, "--" + setting.rsplit(".", 1)[-1].replace("_", "-"))
+    last = setting.rsplit(".", 1)[-1]
+    return _OPTIONS.get(setting) or _OPTIONS.get(last) or "--" + last.replace("_", "-")

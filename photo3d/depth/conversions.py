@@ -49,7 +49,7 @@ import cv2
 import numpy as np
 
 from ..camera.intrinsics import Intrinsics, aspect_ratios_differ
-from ..errors import Photo3DError
+from ..errors import Photo3DError, SettingsError
 from ..io.depth_files import read_depth_file
 
 __all__ = [
@@ -135,7 +135,7 @@ def _check_kind(kind: object) -> None:
 def _check_scale(scale: object) -> float:
     # typeshed's numbers.Real declares only < and <=, but every real number also has >, which 0 < scale uses
     if isinstance(scale, bool) or not isinstance(scale, numbers.Real) or not (0 < scale < math.inf):  # type: ignore[operator]
-        raise Photo3DError(f"--depth-scale must be a positive number (e.g. 0.001 for millimetres), got {scale!r}")
+        raise SettingsError("scale", f"must be a positive number (e.g. 0.001 for millimetres), got {scale!r}")
     return float(scale)
 
 
@@ -144,9 +144,9 @@ def _check_clip(clip: object) -> tuple[float, float]:
         # clip may be anything: a value that is not iterable raises TypeError, reported below
         near, far = (float(v) for v in clip)  # type: ignore[attr-defined]
     except (TypeError, ValueError):
-        raise Photo3DError(f"--depth-clip must be two numbers NEAR,FAR, got {clip!r}") from None
+        raise SettingsError("clip", f"must be two numbers NEAR,FAR, got {clip!r}") from None
     if not (0 < near < far < math.inf):
-        raise Photo3DError(f"--depth-clip needs 0 < NEAR < FAR, both finite, got {near:g},{far:g}")
+        raise SettingsError("clip", f"needs 0 < NEAR < FAR, both finite, got {near:g},{far:g}")
     return near, far
 
 
@@ -169,7 +169,7 @@ def parse_depth_clip(text: str) -> tuple[float, float]:
             raise ValueError
         near, far = float(parts[0]), float(parts[1])
     except ValueError:
-        raise Photo3DError(f"--depth-clip must look like NEAR,FAR (e.g. 0.5,20), got {text!r}") from None
+        raise SettingsError("clip", f"must look like NEAR,FAR (e.g. 0.5,20), got {text!r}") from None
     return _check_clip((near, far))
 
 
@@ -342,9 +342,10 @@ def apply_depth_clip(depth: np.ndarray, clip: tuple[float, float], relative: boo
     low, high = float(z.min()), float(z.max())
     if not inside.any():
         units = "relative units, nearest = 1" if relative else "the map's units"
-        raise Photo3DError(
-            f"--depth-clip {near:g},{far:g} leaves no pixel of depth map {name} inside it "
-            f"(its depth spans {low:.4g} to {high:.4g}, in {units}); choose a range that overlaps it"
+        raise SettingsError(
+            "clip",
+            f"{near:g},{far:g} leaves no pixel of depth map {name} inside it "
+            f"(its depth spans {low:.4g} to {high:.4g}, in {units}); choose a range that overlaps it",
         )
     nearer, farther = float((z < near).mean()), float((z > far).mean())
     out = np.clip(z, near, far)
@@ -565,9 +566,10 @@ def depth_from_values(
     with np.errstate(over="ignore", under="ignore"):
         marked[valid] = raw
     if not _valid_mask(marked[valid]).all():
-        raise Photo3DError(
-            f"--depth-scale {options.scale:g} takes depth map {name}'s values ({low:g} to {high:g}) "
-            "out of float32 range; check the factor"
+        raise SettingsError(
+            "scale",
+            f"{options.scale:g} takes depth map {name}'s values ({low:g} to {high:g}) "
+            "out of float32 range; check the factor",
         )
 
     logger.info(

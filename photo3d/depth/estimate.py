@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import Photo3DError
+from ..errors import Photo3DError, SettingsError
 from ..runtime import select_device
 from .models import DEFAULT_MODEL, resolve_model
 
@@ -187,7 +187,7 @@ class DepthEstimator:
             raise Photo3DError(f"depth model {model}: {config_path} does not hold a JSON object")
         self._model_type = config.get("model_type")
         if resolution is not None and not 14 <= resolution <= 4096:
-            raise Photo3DError(f"--depth-resolution must be between 14 and 4096 pixels, got {resolution}")
+            raise SettingsError("resolution", f"must be between 14 and 4096 pixels, got {resolution}")
         self.resolution = resolution
         self._device_request = device
         self._device: str | None = None

@@ -14,7 +14,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 from urllib.request import getproxies, proxy_bypass
 
-from ..errors import Photo3DError
+from ..errors import Photo3DError, SettingsError
 
 __all__ = ["DEFAULT_MODEL", "resolve_model"]
 
@@ -114,8 +114,8 @@ def resolve_model(model: str = DEFAULT_MODEL) -> tuple[Path, str]:
         folder = snapshot_download(repo_id, revision=revision, allow_patterns=_WEIGHT_PATTERNS, local_files_only=True)
         return _check_folder(Path(folder), model), f"{repo_id}@{Path(folder).name}"
     except HFValidationError:
-        raise Photo3DError(
-            f"--depth-model {model!r} is neither a local folder nor a Hugging Face model id (owner/name)"
+        raise SettingsError(
+            "model", f"{model!r} is neither a local folder nor a Hugging Face model id (owner/name)"
         ) from None
     except (LocalEntryNotFoundError, FileNotFoundError, Photo3DError):
         pass  # not (completely) cached: download

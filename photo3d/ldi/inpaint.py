@@ -27,7 +27,7 @@ from typing import Protocol, runtime_checkable
 import cv2
 import numpy as np
 
-from ..errors import Photo3DError
+from ..errors import SettingsError
 
 __all__ = [
     "INPAINTERS",
@@ -249,8 +249,8 @@ def make_inpainter(spec: str | Inpainter | None = None, device: str | None = Non
         return ClassicalInpainter(texture=False)
     path = Path(spec)
     if not path.is_file():
-        raise Photo3DError(
-            f"--inpainter must be {' or '.join(INPAINTERS)} or a TorchScript network file; {spec!r} is neither"
+        raise SettingsError(
+            "inpainter", f"must be {' or '.join(INPAINTERS)} or a TorchScript network file; {spec!r} is neither"
         )
     from .learned import TorchScriptInpainter
 

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..camera.intrinsics import Intrinsics, Pose
-from ..errors import Photo3DError
+from ..errors import Photo3DError, SettingsError
 from ..mesh.triangulate import Mesh
 from .glsl import load_program_sources
 
@@ -89,16 +89,16 @@ def check_antialiasing(ssaa: float, msaa: int) -> None:
     """
     _check_ssaa(ssaa)
     if msaa not in MSAA_CHOICES:
-        raise Photo3DError(f"--msaa must be one of {', '.join(map(str, MSAA_CHOICES))}, got {msaa}")
+        raise SettingsError("msaa", f"must be one of {', '.join(map(str, MSAA_CHOICES))}, got {msaa}")
 
 
 def _check_ssaa(ssaa: float) -> float:
     try:
         value = float(ssaa)
     except (TypeError, ValueError):
-        raise Photo3DError(f"--ssaa must be a number from 1 to 4, got {ssaa!r}") from None
+        raise SettingsError("ssaa", f"must be a number from 1 to 4, got {ssaa!r}") from None
     if not SSAA_RANGE[0] <= value <= SSAA_RANGE[1]:  # also refuses NaN
-        raise Photo3DError(f"--ssaa must be from 1 to 4, got {ssaa}")
+        raise SettingsError("ssaa", f"must be from 1 to 4, got {ssaa}")
     return value
 
 
@@ -164,9 +164,10 @@ class Renderer:
         max_size = ctx.info.get("GL_MAX_RENDERBUFFER_SIZE", 16384)
         if max(big) > max_size:
             self._release_context()
-            raise Photo3DError(
-                f"--ssaa {ssaa} at {width}x{height} needs a {big[0]}x{big[1]} framebuffer, "
-                f"above this GPU's limit of {max_size}; lower --ssaa or --size"
+            raise SettingsError(
+                "ssaa",
+                f"{ssaa} at {width}x{height} needs a {big[0]}x{big[1]} framebuffer, "
+                f"above this GPU's limit of {max_size}; lower it or the output size",
             )
         max_samples = min(
             int(ctx.max_samples),

@@ -234,7 +234,7 @@ def test_framing_cover_portrait_from_landscape():
 
 def test_framing_unknown():
     raises_one_line(
-        base_output_intrinsics, Intrinsics.from_fov(64, 48), 64, 48, "fit", words=("--framing", "cover", "fit")
+        base_output_intrinsics, Intrinsics.from_fov(64, 48), 64, 48, "fit", words=("framing", "cover", "fit")
     )
 
 

@@ -109,7 +109,7 @@ def test_frame_sizes():
     assert stereo_frame_size(640, 360, "sbs") == (1280, 360)
     assert stereo_frame_size(640, 360, "tb") == (640, 720)
     assert stereo_frame_size(640, 360, "anaglyph") == (640, 360)
-    raises_one_line(stereo_frame_size, 640, 360, "interlaced", words=("--stereo", "sbs", "tb", "anaglyph"))
+    raises_one_line(stereo_frame_size, 640, 360, "interlaced", words=("stereo", "sbs", "tb", "anaglyph"))
 
 
 def _views(h: int = 6, w: int = 8) -> tuple[np.ndarray, np.ndarray]:
@@ -186,7 +186,7 @@ def test_anaglyph_of_random_views_matches_the_formula():
 
 def test_compose_errors():
     left, right = _views()
-    raises_one_line(compose_stereo, left, right, "half-sbs", words=("--stereo",))
+    raises_one_line(compose_stereo, left, right, "half-sbs", words=("stereo",))
     with pytest.raises(ValueError):
         compose_stereo(left, right[:, :4], "sbs")
     with pytest.raises(ValueError):

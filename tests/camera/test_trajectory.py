@@ -607,14 +607,14 @@ def test_once_path_played_as_loop_goes_there_and_back():
 @pytest.mark.parametrize(
     ("kwargs", "words"),
     [
-        ({"intensity": -1.0}, ("--intensity", ">= 0", "-1.0")),
-        ({"intensity": float("nan")}, ("--intensity",)),
-        ({"intensity": True}, ("--intensity",)),
-        ({"focus": 0.0}, ("--focus", "positive")),
-        ({"focus": float("inf")}, ("--focus",)),
-        ({"playback": "bounce"}, ("--playback", "once, loop, pingpong", "bounce")),
-        ({"easing": "elastic"}, ("--easing", "linear", "elastic")),
-        ({"reverse": "yes"}, ("--reverse",)),
+        ({"intensity": -1.0}, ("intensity", ">= 0", "-1.0")),
+        ({"intensity": float("nan")}, ("intensity",)),
+        ({"intensity": True}, ("intensity",)),
+        ({"focus": 0.0}, ("focus", "positive")),
+        ({"focus": float("inf")}, ("focus",)),
+        ({"playback": "bounce"}, ("playback", "once, loop, pingpong", "bounce")),
+        ({"easing": "elastic"}, ("easing", "linear", "elastic")),
+        ({"reverse": "yes"}, ("reverse",)),
     ],
 )
 def test_motion_validation(kwargs, words):

@@ -394,7 +394,7 @@ def test_scale_depth_and_distance(tmp_path):
 def test_scale_is_refused_for_disparity(tmp_path):
     Image.fromarray(np.array([[10, 20]], np.uint8)).save(tmp_path / "d.png")
     message = raises_one_line(
-        load_depth, tmp_path / "d.png", 2, 1, options=DepthOptions(scale=0.001), words=("--depth-scale", "d.png")
+        load_depth, tmp_path / "d.png", 2, 1, options=DepthOptions(scale=0.001), words=("scale", "d.png")
     )
     assert "disparity (by file type)" in message and "--depth-kind depth" in message
 
@@ -402,7 +402,7 @@ def test_scale_is_refused_for_disparity(tmp_path):
 def test_scale_overflow_is_refused(tmp_path):
     np.save(tmp_path / "d.npy", np.array([[1.0, 1e8]]))
     raises_one_line(
-        load_depth, tmp_path / "d.npy", 2, 1, options=DepthOptions(scale=1e35), words=("--depth-scale", "float32")
+        load_depth, tmp_path / "d.npy", 2, 1, options=DepthOptions(scale=1e35), words=("scale", "float32")
     )
 
 
@@ -436,21 +436,21 @@ def test_parse_depth_clip():
     assert parse_depth_clip("0.5,20") == (0.5, 20.0)
     assert parse_depth_clip(" 1 , 2e1 ") == (1.0, 20.0)
     for bad in ("", "1", "1,2,3", "a,b", "1;2"):
-        raises_one_line(parse_depth_clip, bad, words=("--depth-clip", "NEAR,FAR", repr(bad)))
+        raises_one_line(parse_depth_clip, bad, words=("clip", "NEAR,FAR", repr(bad)))
     for bad in ("2,1", "1,1", "0,1", "-1,2", "1,inf", "nan,2"):
-        raises_one_line(parse_depth_clip, bad, words=("--depth-clip", "0 < NEAR < FAR"))
+        raises_one_line(parse_depth_clip, bad, words=("clip", "0 < NEAR < FAR"))
 
 
 @pytest.mark.parametrize(
     "kwargs, words",
     [
         ({"kind": "metric"}, ("'metric'", "auto, depth, disparity or distance")),
-        ({"scale": 0.0}, ("--depth-scale", "positive")),
-        ({"scale": -2.0}, ("--depth-scale", "positive")),
-        ({"scale": float("nan")}, ("--depth-scale",)),
-        ({"scale": float("inf")}, ("--depth-scale",)),
-        ({"clip": (3.0, 1.0)}, ("--depth-clip", "0 < NEAR < FAR")),
-        ({"clip": (1.0,)}, ("--depth-clip", "two numbers")),
+        ({"scale": 0.0}, ("scale", "positive")),
+        ({"scale": -2.0}, ("scale", "positive")),
+        ({"scale": float("nan")}, ("scale",)),
+        ({"scale": float("inf")}, ("scale",)),
+        ({"clip": (3.0, 1.0)}, ("clip", "0 < NEAR < FAR")),
+        ({"clip": (1.0,)}, ("clip", "two numbers")),
     ],
 )
 def test_depth_options_are_checked(kwargs, words):

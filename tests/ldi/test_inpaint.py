@@ -170,7 +170,7 @@ def test_make_inpainter_choices(tmp_path):
     assert make_inpainter("smooth").name == "smooth"
     mine = ClassicalInpainter(ramp_px=20.0)
     assert make_inpainter(mine) is mine and isinstance(mine, Inpainter)
-    with pytest.raises(Photo3DError, match="--inpainter"):
+    with pytest.raises(Photo3DError, match="inpainter"):
         make_inpainter(str(tmp_path / "missing.pt"))
 
 

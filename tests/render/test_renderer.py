@@ -205,13 +205,13 @@ def test_ssaa_resolve_matches_cpu_area_filter(gl, ssaa):
 
 @pytest.mark.parametrize("bad", [0, 0.5, 0.999, 4.01, 8, float("nan"), "two"])
 def test_ssaa_outside_1_to_4_is_a_one_line_error(gl, bad):
-    with pytest.raises(Photo3DError, match="--ssaa") as info:
+    with pytest.raises(Photo3DError, match="ssaa") as info:
         Renderer(8, 8, bad, context=gl)
     assert "\n" not in str(info.value)
 
 
 def test_msaa_choices_and_clamping(gl, caplog):
-    with pytest.raises(Photo3DError, match="--msaa"):
+    with pytest.raises(Photo3DError, match="msaa"):
         Renderer(8, 8, 1, msaa=3, context=gl)
     with caplog.at_level(logging.WARNING, logger="photo3d.render.renderer"):
         r = Renderer(8, 8, 1, msaa=8, context=gl)
