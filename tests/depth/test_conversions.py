@@ -401,9 +401,7 @@ def test_scale_is_refused_for_disparity(tmp_path):
 
 def test_scale_overflow_is_refused(tmp_path):
     np.save(tmp_path / "d.npy", np.array([[1.0, 1e8]]))
-    raises_one_line(
-        load_depth, tmp_path / "d.npy", 2, 1, options=DepthOptions(scale=1e35), words=("scale", "float32")
-    )
+    raises_one_line(load_depth, tmp_path / "d.npy", 2, 1, options=DepthOptions(scale=1e35), words=("scale", "float32"))
 
 
 def test_clip_metric_keeps_units(tmp_path):
