@@ -75,6 +75,11 @@ def _jpeg_app1_segments(data: bytes) -> list[bytes]:
     A marker structure that breaks off (bad marker, a segment longer than the
     file) ends the scan; an XMP segment that is cut short raises.
 
+    Why not Pillow's ``Image.open(...).applist``: it gives the same segments, but takes 42 ms
+    on the 337 KB Lens Blur sample against 0.16 ms here (every JPEG photo is scanned), and on a
+    broken file it raises "Truncated File Read" or cannot identify the image, where this scan
+    keeps the segments before the break and names the truncated XMP segment.
+
     Args:
         data: The JPEG file's bytes (starting with SOI, FF D8).
 
