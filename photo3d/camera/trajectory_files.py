@@ -49,15 +49,14 @@ composed with the previous end's), so the path is continuous::
     ]
 
 Malformed files raise :class:`~photo3d.errors.Photo3DError` with one line naming
-the file, the line and the key, e.g. ``my.toml line 12: keyframe 3: position
-must be a list of three numbers [x, y, z], got [0, 1]``.
+the file and the key, e.g. ``my.toml: keyframe 3: position must be a list of
+three numbers [x, y, z], got [0, 1]`` (TOML syntax errors also give the line).
 
 What the fields mean is described in :mod:`photo3d.camera.trajectory`.
 """
 
 from __future__ import annotations
 
-import bisect
 import tomllib
 from dataclasses import replace
 from pathlib import Path
@@ -79,196 +78,20 @@ _KEYFRAME_KEYS = ("t", "position", "look_at", "fov", "zoom")
 _SEGMENT_KEYS = ("preset", "keyframe", "share", "intensity", "reverse", "easing", "interpolation")
 
 
-class _Node:
-    """A TOML key, table or value with the line it starts on; ``keys`` for tables, ``items`` for arrays."""
+class _Where:
+    """Builds one-line errors that name the file; the message names the key path ("keyframe 3: position").
 
-    __slots__ = ("line", "keys", "items")
-
-    def __init__(self, line: int | None) -> None:
-        self.line = line
-        self.keys: dict[str, _Node] = {}
-        self.items: list[_Node] = []
-
-
-class _Lines:
-    """Line numbers of keys in a TOML text, which ``tomllib`` does not report.
-
-    A structural scan (strings, comments, headers, arrays and inline tables; no
-    values) of text that ``tomllib`` has already parsed. Best effort: anything
-    it cannot follow just yields no line.
+    ``tomllib`` gives no positions of keys (only of syntax errors), so there are no line numbers.
     """
 
-    _BARE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.newlines = [i for i, c in enumerate(text) if c == "\n"]
-        self.root = _Node(None)
-        try:
-            self._scan()
-        except (IndexError, ValueError):
-            pass
-
-    def line(self, *path: str | int) -> int | None:
-        """Line (1-based) of the deepest node along ``path`` (keys and array indices), or None."""
-        node, best = self.root, None
-        for step in path:
-            if isinstance(step, int):
-                if not 0 <= step < len(node.items):
-                    break
-                node = node.items[step]
-            else:
-                if step not in node.keys:
-                    break
-                node = node.keys[step]
-            if node.line is not None:
-                best = node.line
-        return best
-
-    def _line_at(self, i: int) -> int:
-        return bisect.bisect_left(self.newlines, i) + 1
-
-    def _skip(self, i: int, newlines: bool) -> int:
-        s = self.text
-        while i < len(s):
-            c = s[i]
-            if c in " \t\r" or (newlines and c == "\n"):
-                i += 1
-            elif c == "#":
-                while i < len(s) and s[i] != "\n":
-                    i += 1
-            else:
-                break
-        return i
-
-    def _string(self, i: int) -> tuple[str, int]:
-        s = self.text
-        for q in ('"""', "'''"):
-            if s.startswith(q, i):
-                j = i + 3
-                while not s.startswith(q, j):
-                    j += 2 if (q[0] == '"' and s[j] == "\\") else 1
-                end = j + 3
-                while end < len(s) and s[end] == q[0]:
-                    end += 1
-                return s[i + 3 : end - 3], end
-        q, j = s[i], i + 1
-        while s[j] != q:
-            j += 2 if (q == '"' and s[j] == "\\") else 1
-        return s[i + 1 : j], j + 1
-
-    def _key(self, i: int) -> tuple[list[str], int]:
-        s, parts = self.text, []
-        while True:
-            i = self._skip(i, newlines=False)
-            if s[i] in "\"'":
-                part, i = self._string(i)
-            else:
-                j = i
-                while s[j] in self._BARE:
-                    j += 1
-                if j == i:
-                    raise ValueError("no key")
-                part, i = s[i:j], j
-            parts.append(part)
-            i = self._skip(i, newlines=False)
-            if s[i] != ".":
-                return parts, i
-            i += 1
-
-    def _child(self, table: _Node, parts: list[str], line: int) -> _Node:
-        node = table
-        for part in parts[:-1]:
-            node = node.keys.setdefault(part, _Node(line))
-            if node.items:
-                node = node.items[-1]
-        child = _Node(line)
-        node.keys[parts[-1]] = child
-        return child
-
-    def _value(self, i: int, node: _Node) -> int:
-        s = self.text
-        i = self._skip(i, newlines=False)
-        if s[i] in "\"'":
-            return self._string(i)[1]
-        if s[i] == "[":
-            i += 1
-            while True:
-                i = self._skip(i, newlines=True)
-                if s[i] == "]":
-                    return i + 1
-                item = _Node(self._line_at(i))
-                node.items.append(item)
-                i = self._skip(self._value(i, item), newlines=True)
-                if s[i] == ",":
-                    i += 1
-                elif s[i] != "]":
-                    raise ValueError("expected , or ]")
-        if s[i] == "{":
-            i += 1
-            while True:
-                i = self._skip(i, newlines=True)
-                if s[i] == "}":
-                    return i + 1
-                line = self._line_at(i)
-                parts, i = self._key(i)
-                if s[i] != "=":
-                    raise ValueError("expected =")
-                i = self._skip(self._value(i + 1, self._child(node, parts, line)), newlines=True)
-                if s[i] == ",":
-                    i += 1
-                elif s[i] != "}":
-                    raise ValueError("expected , or }")
-        start = i
-        while i < len(s) and s[i] not in ",]}\n#":
-            i += 1
-        if i == start:
-            raise ValueError("empty value")
-        return i
-
-    def _scan(self) -> None:
-        s, current, i = self.text, self.root, 0
-        while True:
-            i = self._skip(i, newlines=True)
-            if i >= len(s):
-                return
-            line = self._line_at(i)
-            if s[i] == "[":
-                array = s.startswith("[[", i)
-                parts, i = self._key(i + (2 if array else 1))
-                i += 2 if array else 1
-                node = self.root
-                for part in parts[:-1]:
-                    node = node.keys.setdefault(part, _Node(line))
-                    if node.items:
-                        node = node.items[-1]
-                if array:
-                    holder = node.keys.setdefault(parts[-1], _Node(line))
-                    current = _Node(line)
-                    holder.items.append(current)
-                else:
-                    current = node.keys.setdefault(parts[-1], _Node(line))
-                    current.line = line
-            else:
-                parts, i = self._key(i)
-                if s[i] != "=":
-                    raise ValueError("expected =")
-                i = self._value(i + 1, self._child(current, parts, line))
-
-
-class _Where:
-    """Builds one-line errors that name the file and, when the text is known, the line."""
-
-    def __init__(self, where: str, lines: _Lines | None, prefix: tuple[str | int, ...] = ()) -> None:
-        self.where, self.lines, self.prefix = where, lines, prefix
+    def __init__(self, where: str, prefix: tuple[str | int, ...] = ()) -> None:
+        self.where, self.prefix = where, prefix
 
     def sub(self, *path: str | int) -> _Where:
-        return _Where(self.where, self.lines, self.prefix + path)
+        return _Where(self.where, self.prefix + path)
 
     def error(self, path: tuple[str | int, ...], message: str) -> Photo3DError:
-        line = self.lines.line(*self.prefix, *path) if self.lines is not None else None
-        location = self.where if line is None else f"{self.where} line {line}"
-        return Photo3DError(f"{location}: {message}")
+        return Photo3DError(f"{self.where}: {message}")
 
 
 def _vec3(value, where: _Where, path: tuple, label: str) -> np.ndarray:
@@ -383,24 +206,21 @@ def _check_aim(traj: Trajectory, where: _Where, path, label: str) -> None:
         raise where.error(path, f'{label}aim = "focus" and look_at exclude each other; give one of them')
 
 
-def parse_trajectory(
-    data: dict, name: str = "custom", where: str = "trajectory", text: str | None = None
-) -> Trajectory:
+def parse_trajectory(data: dict, name: str = "custom", where: str = "trajectory") -> Trajectory:
     """Validates a parsed TOML document into a :class:`Trajectory`.
 
     Args:
         data: The document as returned by ``tomllib``.
         name: Name to give the trajectory.
         where: How to name the source in error messages (a file path).
-        text: The document's TOML text, to name the line of a problem in error messages (optional).
 
     Raises:
-        Photo3DError: With one line ``"WHERE line N: ..."`` (``"WHERE: ..."`` without ``text``), on unknown
+        Photo3DError: With one line ``"WHERE: ..."`` naming the key (``"keyframe 3: position ..."``), on unknown
             tables or keys, missing or malformed keyframes or segments, times outside [0, 1] or not
             increasing, a ``look_at`` on some keyframes only, ``fov`` mixed with ``zoom``, or an unknown preset.
 
     """
-    w = _Where(where, _Lines(text) if text is not None else None)
+    w = _Where(where)
     unknown = set(data) - {"trajectory", "keyframe", "segment"}
     if unknown:
         key = sorted(unknown)[0]
@@ -461,7 +281,7 @@ def load_trajectory(name_or_path: str | Path) -> Trajectory:
 
     Raises:
         Photo3DError: If it is neither a preset nor a readable, valid TOML file; TOML syntax errors
-            keep tomllib's line and column, validation errors name the line of the key.
+            keep tomllib's line and column, validation errors name the key.
 
     """
     text = str(name_or_path)
@@ -478,4 +298,4 @@ def load_trajectory(name_or_path: str | Path) -> Trajectory:
         raise Photo3DError(f"trajectory file {path} is not valid TOML: {exc}") from None
     except OSError as exc:
         raise Photo3DError(f"cannot read trajectory file {path}: {exc.strerror or exc}") from None
-    return parse_trajectory(data, name=path.stem, where=str(path), text=source)
+    return parse_trajectory(data, name=path.stem, where=str(path))
