@@ -58,7 +58,8 @@ t_start = time.perf_counter()
 sys.path.insert(0, {repo!r})
 from pathlib import Path
 from photo3d.depth.conversions import DepthOptions
-from photo3d.pipeline import DepthSettings, RenderSettings, load_scene
+from photo3d.pipeline import load_scene
+from photo3d.settings import DepthSettings, RenderSettings
 from photo3d.session import render_clip
 depth = {depth!r}
 settings = DepthSettings(path=Path(depth) if depth else None, options=DepthOptions(kind={kind!r}, scale={scale!r}))
@@ -122,7 +123,8 @@ def triangle_counts(names: list[str], size: tuple[int, int], trajectory: str, er
     from photo3d.depth.conversions import DepthOptions
     from photo3d.ldi.layering import build_ldi
     from photo3d.mesh.triangulate import mesh_from_ldi, simplify_tolerance
-    from photo3d.pipeline import DepthSettings, RenderSettings, load_scene, plan_cameras
+    from photo3d.pipeline import load_scene, plan_cameras
+    from photo3d.settings import DepthSettings, RenderSettings
 
     rows = []
     for name in names:
@@ -169,7 +171,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="moon only, 1080x1920 SSAA 2, no DepthFlow")
     parser.add_argument("--json", default=None, help="also write all rows to this JSON file")
     args = parser.parse_args()
-    from photo3d.pipeline import RenderSettings
+    from photo3d.settings import RenderSettings
 
     simplify = RenderSettings().simplify if args.simplify is None else args.simplify
     if not REAL.is_dir():

@@ -81,7 +81,7 @@ from photo3d.camera.trajectory_files import load_trajectory, preset_names  # noq
 from photo3d.depth.upsample import edge_aware_upsample, upsample_depth  # noqa: E402
 from photo3d.ldi.layering import LDI, build_ldi  # noqa: E402
 from photo3d.mesh.triangulate import Mesh, mesh_from_ldi, simplify_tolerance  # noqa: E402
-from photo3d.pipeline import RenderSettings  # noqa: E402
+from photo3d.settings import RenderSettings  # noqa: E402
 
 PREVIOUS = "06a5114"
 """The commit whose LDI (and depth upsampling) was photo3d's default before soft layering (issue 5's last commit)."""

@@ -59,7 +59,8 @@ class Clip:
             per frame, or the left and right eye of each frame with ``settings.stereo``. Each intrinsics
             is ``plan.view_size``.
         ldi: The layered depth image, with back layers sized for every camera.
-        mesh: The simplified mesh that is drawn (one vertex per LDI sample if ``settings.simplify`` is 0).
+        mesh: The mesh that is drawn: simplified as ``settings.simplify`` says, or one vertex per LDI sample
+            (``simplify`` 0, or prepared with ``full_mesh``).
         zoom: The framing's edge zoom (1 for ``framing="none"``).
         ldi_mesh_s: Seconds spent on the LDI and the mesh.
 
@@ -102,7 +103,7 @@ class Studio:
 
     Args:
         depth: Where depth comes from when :meth:`load` is given no depth of its own (see
-            :class:`~photo3d.pipeline.DepthSettings`); None: embedded depth, else the default network.
+            :class:`~photo3d.settings.DepthSettings`); None: embedded depth, else the default network.
         context: A moderngl context to draw with (tests share one); None creates a headless one on
             the first render, released by :meth:`close`.
 

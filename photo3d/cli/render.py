@@ -162,30 +162,16 @@ def render(
         device,
         depth_cache,
     )
-    settings = RenderSettings(
-        trajectory=trajectory,
+    # Options named as their settings pass through as they are; the others are parsed above.
+    given = {name: value for name, value in locals().items() if name in RenderSettings.model_fields}
+    given.update(
         fps=fps,
-        duration=duration,
-        frames=frames,
         size=wh,
-        ssaa=ssaa,
-        msaa=msaa,
-        framing=framing,
-        crf=crf,
-        codec=codec,
         encoder_preset=encoder_preset,
-        intensity=intensity,
-        focus=focus,
         playback=playback_of(loop, once, pingpong),
-        reverse=reverse,
-        easing=easing,
-        stereo=stereo,
-        baseline=baseline,
-        simplify=simplify,
         ldi=LDIParams(max_layers=layers),
-        inpainter=inpainter,
-        device=device,
     )
+    settings = RenderSettings(**given)
     if out is None:
         out = Path(f"{image.stem}_{Path(trajectory).stem}.mp4")
     _run_render(image, depth_settings, fov, focal_px, settings, out, ply)
