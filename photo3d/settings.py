@@ -42,17 +42,29 @@ def _one_of(values) -> str:
     return ", ".join(str(v) for v in values)
 
 
-def _problem(error: Mapping[str, Any]) -> str:
-    """One pydantic error as ``"must be ..., got VALUE"``."""
+def _problem(error: Mapping[str, Any], nested: bool) -> str:
+    """One pydantic error as ``"must be ..., got VALUE"`` (``nested``: it is about a part of the value)."""
     message = str(error["msg"])
     for prefix in ("Value error, ", "Assertion failed, "):
         message = message.removeprefix(prefix)
-    message = message.replace("Input should be", "must be").replace("input should be", "must be")
-    if error["type"] == "extra_forbidden":
-        return "is not a setting"
+    message = message.replace("Input should be", "must be").replace("Input is", "is").split(", got ")[0]
     if error["type"] == "missing":
-        return "is required"
+        return f"lacks a value, got {error['input']!r}" if nested else "is required"
     return f"{message}, got {error['input']!r}"
+
+
+def _setting_name(model: type[BaseModel], loc: tuple) -> str:
+    """The dotted setting name in a pydantic error location: fields only, not union members or indices."""
+    names: list[str] = []
+    fields: Mapping[str, Any] | None = model.model_fields
+    for part in loc:
+        if not fields or part not in fields:
+            break
+        names.append(str(part))
+        annotation = getattr(fields[part], "annotation", None)
+        nested = getattr(annotation, "__dataclass_fields__", None) or getattr(annotation, "model_fields", None)
+        fields = nested if isinstance(nested, Mapping) else None
+    return ".".join(names) or "settings"
 
 
 class Settings(BaseModel):
@@ -67,8 +79,10 @@ class Settings(BaseModel):
             super().__init__(**values)
         except ValidationError as e:
             error = e.errors()[0]
-            name = ".".join(str(part) for part in error["loc"] if not isinstance(part, int)) or "settings"
-            raise SettingsError(name, _problem(error)) from None
+            if error["type"] in ("extra_forbidden", "unexpected_keyword_argument"):  # a name that is no setting
+                raise SettingsError(".".join(map(str, error["loc"])), "is not a setting") from None
+            name = _setting_name(type(self), tuple(error["loc"]))
+            raise SettingsError(name, _problem(error, nested=len(error["loc"]) > name.count(".") + 1)) from None
 
     def replace(self, **changes: Any) -> Self:
         """A copy with ``changes``, checked like a new one.

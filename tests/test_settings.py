@@ -40,6 +40,10 @@ from photo3d.settings import DepthSettings, RenderSettings
         ({"ldi": {"max_layers": "two"}}, "ldi.max_layers", "must be a valid integer"),
         ({"colour": "red"}, "colour", "is not a setting"),
         ({"fps": "fast"}, "fps", "must be a valid number"),
+        ({"ldi": {"layers": 2}}, "ldi.layers", "is not a setting"),
+        ({"trajectory": 5}, "trajectory", "must be a valid string, got 5"),
+        ({"frames": 2.5}, "frames", "must be a valid integer, got 2.5"),
+        ({"size": (4,)}, "size", "lacks a value, got (4,)"),
     ],
 )
 def test_render_settings_name_the_setting_and_what_it_allows(values, setting, problem):
