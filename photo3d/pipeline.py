@@ -321,6 +321,13 @@ def _estimator(model: str, device: str | None, resolution: int | None):
     return DepthEstimator(model, device=device, resolution=resolution)
 
 
+def depth_map_names(photo: str | Path, out_dir: str | Path, preview: bool = False, normals: bool = False) -> list[Path]:
+    """The files :func:`export_depth_maps` writes for ``photo``: ``STEM_depth.png``, then the preview and normals."""
+    stem, out_dir = Path(photo).stem, Path(out_dir)
+    names = [f"{stem}_depth.png"] + [f"{stem}_depth_preview.png"] * preview + [f"{stem}_normals.png"] * normals
+    return [out_dir / name for name in names]
+
+
 def export_depth_maps(
     photo: str | Path,
     out_dir: str | Path,
@@ -349,15 +356,11 @@ def export_depth_maps(
 
     """
     from .io.depth_images import write_depth_png, write_depth_preview, write_normal_map
-    from .io.outputs import check_writable
+    from .io.outputs import check_distinct, check_writable
 
     out_dir = Path(out_dir)
-    stem = Path(photo).stem
-    targets = [out_dir / f"{stem}_depth.png"]
-    if preview:
-        targets.append(out_dir / f"{stem}_depth_preview.png")
-    if normals:
-        targets.append(out_dir / f"{stem}_normals.png")
+    targets = depth_map_names(photo, out_dir, preview, normals)
+    check_distinct([("the output", path) for path in targets], [("the photo", photo), ("the depth map", depth.path)])
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as e:

@@ -79,6 +79,7 @@ def depth_command(
     photos = _collect_photos(inputs)
     if depth is not None and len(photos) != 1:
         raise Photo3DError(f"--depth gives the depth of one photo, but {len(photos)} photos were given")
+    _check_outputs(photos, out, preview, normals, depth)
     failed = 0
     with frame_progress(disable=state["quiet"], description="depth", unit="photos", rate="photos/s") as progress:
         progress.update(0, len(photos))
@@ -94,6 +95,24 @@ def depth_command(
         raise Photo3DError(f"{failed} of {len(photos)} photos failed (see above); the others were written")
     if not state["quiet"]:
         typer.echo(f"wrote depth maps for {len(photos)} photo{'s' if len(photos) != 1 else ''} into {out}", err=True)
+
+
+def _check_outputs(photos: list[Path], out: Path, preview: bool, normals: bool, depth: Path | None) -> None:
+    """Before any work: no output overwrites an input, and no two photos write the same file."""
+    from ..io.outputs import check_distinct
+    from ..pipeline import depth_map_names
+
+    writer: dict[Path, Path] = {}
+    targets = []
+    for photo in photos:
+        for target in depth_map_names(photo, out, preview, normals):
+            first = writer.setdefault(target.resolve(), photo)
+            if first != photo:
+                raise Photo3DError(
+                    f"{first} and {photo} would both write {target}; rename one or run them into separate --out folders"
+                )
+            targets.append(("the output", target))
+    check_distinct(targets, [("the photo", photo) for photo in photos] + [("the depth map", depth)])
 
 
 _PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".heic", ".heif", ".bmp"}

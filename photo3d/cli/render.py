@@ -178,9 +178,8 @@ def render(
 
 
 def _run_render(image, depth_settings, fov, focal_px, settings, out, ply) -> None:
-
     from ..camera.trajectory_files import load_trajectory
-    from ..io.outputs import check_writable
+    from ..io.outputs import check_distinct, check_writable
     from ..io.video import check_output
     from ..ldi.inpaint import make_inpainter
     from ..ldi.matte import preload_solver
@@ -188,6 +187,12 @@ def _run_render(image, depth_settings, fov, focal_px, settings, out, ply) -> Non
     from ..render.renderer import check_antialiasing
     from ..session import Studio
 
+    trajectory_file = Path(settings.trajectory) if Path(settings.trajectory).suffix == ".toml" else None
+    check_distinct(
+        [("--out", out), ("--ply", ply)],
+        [("the photo", image), ("the depth map", depth_settings.path), ("the trajectory file", trajectory_file)],
+        folders=("--out",),
+    )
     for target in (out, ply):  # fail before the (possibly long) depth estimation
         if target is not None:
             check_writable(Path(target))

@@ -10,6 +10,8 @@ output is complete:
   written into a hidden sub-folder and moved into the destination one by one.
 - :func:`check_writable` is the preflight a command runs before long work, so
   an unwritable destination fails in a second rather than after the render.
+- :func:`check_distinct` refuses, before any work, an output that is one of the
+  inputs (it would be destroyed) or two outputs that are one file (one would be lost).
 """
 
 from __future__ import annotations
@@ -18,13 +20,13 @@ import errno
 import os
 import secrets
 import shutil
-from collections.abc import Iterator
+from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import Photo3DError
 
-__all__ = ["atomic_directory", "atomic_output", "check_writable"]
+__all__ = ["atomic_directory", "atomic_output", "check_distinct", "check_writable"]
 
 
 def _os_error_message(path: Path, err: OSError, parent: Path | None = None) -> str:
@@ -42,6 +44,55 @@ def _os_error_message(path: Path, err: OSError, parent: Path | None = None) -> s
         return f"cannot write {path}: {parent} is not a folder"
     reason = err.strerror or str(err)
     return f"cannot write {path}: creating a file in {parent} failed ({reason}); choose another output folder"
+
+
+def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
+    """Whether two paths name one file: the same real path, or (both existing) the same inode (a hard link)."""
+    pa, pb = Path(a), Path(b)
+    if pa.resolve() == pb.resolve():
+        return True
+    try:
+        return pa.exists() and pb.exists() and os.path.samefile(pa, pb)
+    except OSError:
+        return False
+
+
+PathLike = str | os.PathLike[str]
+
+
+def check_distinct(
+    outputs: Iterable[tuple[str, PathLike | None]],
+    inputs: Iterable[tuple[str, PathLike | None]],
+    folders: Collection[str] = (),
+) -> None:
+    """Refuses an output that is an input, or two outputs that are the same file, before any work is done.
+
+    Args:
+        outputs: ``(what it is called in messages, path)`` of each output, e.g. ``("--out", "clip.mp4")``;
+            a None path is skipped.
+        inputs: ``(what it is called, path)`` of each input, e.g. ``("the photo", "p.png")``.
+        folders: The outputs (by what they are called) that may be a folder of files (PNG frames): an
+            existing folder there also refuses an input inside it.
+
+    Raises:
+        Photo3DError: Naming the clash, e.g. ``--out p.png is the photo p.png: writing it would destroy the
+            photo; choose another name``.
+
+    """
+    outs = [(label, Path(path)) for label, path in outputs if path is not None]
+    ins = [(label, Path(path)) for label, path in inputs if path is not None]
+    for label, out in outs:
+        for what, src in ins:
+            inside = label in folders and out.is_dir() and src.resolve().parent == out.resolve()
+            if same_file(out, src) or inside:
+                where = "is" if not inside else "is the folder of"
+                raise Photo3DError(
+                    f"{label} {out} {where} {what} {src}: writing it would destroy {what}; choose another name"
+                )
+    for i, (label, out) in enumerate(outs):
+        for other, path in outs[i + 1 :]:
+            if same_file(out, path):
+                raise Photo3DError(f"{label} and {other} name the same file {out}: one would be lost; choose two names")
 
 
 def _create_temporary(parent: Path, prefix: str, suffix: str) -> Path:

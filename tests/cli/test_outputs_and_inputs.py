@@ -1,0 +1,97 @@
+"""No output may destroy an input, and no output may silently replace another (issue 15, items 1 and 2)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from photo3d.errors import Photo3DError
+from photo3d.io.outputs import check_distinct, same_file
+from tests.cli.test_cli import assert_one_line_error, run
+
+pytestmark = pytest.mark.gl
+
+
+@pytest.fixture()
+def files(tmp_path) -> dict[str, Path]:
+    rng = np.random.default_rng(0)
+    photo = tmp_path / "p.png"
+    cv2.imwrite(str(photo), rng.integers(0, 255, (60, 80, 3), dtype=np.uint8))
+    depth = tmp_path / "good.npy"
+    np.save(depth, (1.0 + rng.random((60, 80))).astype(np.float32))
+    return {"photo": photo, "depth": depth}
+
+
+def _render(files, *args):
+    return run("render", files["photo"], "--depth", files["depth"], "--frames", "2", "--size", "80x60", *args)
+
+
+@pytest.mark.parametrize(
+    ("args", "victim", "words"),
+    [
+        (("--out", "{photo}"), "photo", ("--out", "the photo", "destroy")),
+        (("--out", "{depth}", "--ply", "x.ply"), "depth", ("--out", "the depth map")),
+        (("--ply", "{photo}"), "photo", ("--ply", "the photo")),
+        (("--ply", "{depth}"), "depth", ("--ply", "the depth map")),
+    ],
+)
+def test_render_refuses_an_output_that_is_an_input(files, tmp_path, args, victim, words):
+    before = files[victim].read_bytes()
+    args = [a.format(**{k: str(v) for k, v in files.items()}) for a in args]
+    proc = _render(files, *args)
+    assert_one_line_error(proc, *words)
+    assert files[victim].read_bytes() == before
+
+
+def test_render_refuses_a_hard_link_to_the_photo(files, tmp_path):
+    link = tmp_path / "link.png"
+    os.link(files["photo"], link)
+    before = files["photo"].read_bytes()
+    assert_one_line_error(_render(files, "--out", link), "--out", "the photo")
+    assert files["photo"].read_bytes() == before
+
+
+def test_render_refuses_two_outputs_in_one_file(files, tmp_path):
+    proc = _render(files, "--out", tmp_path / "same.mp4", "--ply", tmp_path / "same.mp4")
+    assert_one_line_error(proc, "--out and --ply", "same.mp4")
+    assert not (tmp_path / "same.mp4").exists()
+
+
+def test_depth_refuses_to_overwrite_the_depth_map_it_reads(tmp_path):
+    folder = tmp_path / "w"
+    folder.mkdir()
+    cv2.imwrite(str(folder / "a.png"), np.full((30, 40, 3), 128, np.uint8))
+    ramp = np.tile(np.linspace(1000, 60000, 40), (30, 1)).astype(np.uint16)
+    cv2.imwrite(str(folder / "a_depth.png"), ramp)
+    before = (folder / "a_depth.png").read_bytes()
+    proc = run("depth", folder / "a.png", "--depth", folder / "a_depth.png", "--out", folder)
+    assert_one_line_error(proc, "the depth map", "a_depth.png")
+    assert (folder / "a_depth.png").read_bytes() == before
+
+
+def test_depth_refuses_two_photos_that_would_write_one_file(tmp_path):
+    for name in ("d1/a.png", "d2/a.jpg"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        cv2.imwrite(str(tmp_path / name), np.full((30, 40, 3), 100, np.uint8))
+    proc = run("depth", tmp_path / "d1", tmp_path / "d2", "--out", tmp_path / "out", "--depth-model", "x")
+    assert_one_line_error(proc, "a.png", "a.jpg", "a_depth.png")
+    assert not (tmp_path / "out").exists()
+
+
+def test_check_distinct_in_the_library(tmp_path):
+    a = tmp_path / "a.png"
+    a.write_bytes(b"x")
+    check_distinct([("--out", tmp_path / "b.mp4"), ("--ply", None)], [("the photo", a), ("the depth map", None)])
+    with pytest.raises(Photo3DError, match="--out .* is the photo"):
+        check_distinct([("--out", tmp_path / "." / "a.png")], [("the photo", a)])
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    (frames / "00001.png").write_bytes(b"x")
+    with pytest.raises(Photo3DError, match="is the folder of the photo"):
+        check_distinct([("--out", frames)], [("the photo", frames / "00001.png")], folders=("--out",))
+    check_distinct([("--ply", frames)], [("the photo", frames / "00001.png")])  # not a folder output
+    assert same_file(a, tmp_path / "sub" / ".." / "a.png") and not same_file(a, tmp_path / "b.png")
