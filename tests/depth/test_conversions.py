@@ -86,7 +86,7 @@ def test_fill_invalid_single_valid_pixel_fills_everything():
     np.testing.assert_array_equal(fill_invalid(values), np.full((4, 5), 7.5, np.float32))
 
 
-def test_fill_invalid_all_nanraises_one_line():
+def test_fill_invalid_all_nan_raises_one_line():
     raises_one_line(fill_invalid, np.full((3, 3), np.nan), name="x.npy", words=("depth map x.npy has no valid pixel",))
     raises_one_line(fill_invalid, np.zeros((3, 3)), words=("no valid pixel",))
 
@@ -117,7 +117,7 @@ def test_resample_same_size_is_identity():
     assert resample_depth(depth, 6, 4) is depth
 
 
-def test_resample_aspect_mismatchraises_one_line():
+def test_resample_aspect_mismatch_raises_one_line():
     message = raises_one_line(resample_depth, np.ones((200, 100), np.float32), 640, 480, name="d.png")
     assert message == (
         "depth map d.png is 100x200 but the photo is 640x480: their aspect ratios differ; "
@@ -186,14 +186,14 @@ def test_load_depth_png_as_depth_keeps_values(tmp_path):
     np.testing.assert_array_equal(load_depth(tmp_path / "z.png", 2, 2, kind="depth"), [[1000, 2000], [1000, 4000]])
 
 
-def test_load_depth_all_invalidraises_one_line(tmp_path):
+def test_load_depth_all_invalid_raises_one_line(tmp_path):
     np.save(tmp_path / "nan.npy", np.full((3, 4), np.nan))
     raises_one_line(
         load_depth, tmp_path / "nan.npy", 4, 3, words=(f"depth map {tmp_path / 'nan.npy'} has no valid pixel",)
     )
 
 
-def test_load_depth_constantraises_one_line(tmp_path):
+def test_load_depth_constant_raises_one_line(tmp_path):
     values = np.full((3, 4), 42, np.uint8)
     values[0, 0] = 0  # invalid pixels do not count
     Image.fromarray(values).save(tmp_path / "flat.png")
@@ -201,7 +201,7 @@ def test_load_depth_constantraises_one_line(tmp_path):
     assert message == f"depth map {tmp_path / 'flat.png'} is constant (every valid pixel is 42): it carries no depth"
 
 
-def test_load_depth_aspect_mismatchraises_one_line(tmp_path):
+def test_load_depth_aspect_mismatch_raises_one_line(tmp_path):
     np.save(tmp_path / "d.npy", _ramp(6, 8))
     raises_one_line(load_depth, tmp_path / "d.npy", 8, 8, words=("aspect ratios differ", "d.npy", "8x6", "8x8"))
 

@@ -63,25 +63,25 @@ def test_nested_include(tmp_path):
     assert out.index("const float B") < out.index("const float A")
 
 
-def test_include_without_folderraises_one_line():
+def test_include_without_folder_raises_one_line():
     raises_one_line(
         stage_source, '#version 330 core\n#include "x.glsl"\n', "VERTEX_SHADER", words=("#include", "folder")
     )
 
 
-def test_missing_includeraises_one_line(tmp_path):
+def test_missing_include_raises_one_line(tmp_path):
     text = '#version 330 core\n#include "absent.glsl"\n'
     raises_one_line(stage_source, text, "VERTEX_SHADER", folder=tmp_path, words=("missing", "absent.glsl"))
 
 
-def test_include_cycleraises_one_line(tmp_path):
+def test_include_cycle_raises_one_line(tmp_path):
     (tmp_path / "a.glsl").write_text('#include "b.glsl"\n')
     (tmp_path / "b.glsl").write_text('#include "a.glsl"\n')
     text = '#version 330 core\n#include "a.glsl"\n'
     raises_one_line(stage_source, text, "VERTEX_SHADER", folder=tmp_path, words=("#include", "cycle"))
 
 
-def test_self_includeraises_one_line(tmp_path):
+def test_self_include_raises_one_line(tmp_path):
     (tmp_path / "self.glsl").write_text('#include "self.glsl"\n')
     text = '#version 330 core\n#include "self.glsl"\n'
     raises_one_line(stage_source, text, "FRAGMENT_SHADER", folder=tmp_path, words=("cycle",))
