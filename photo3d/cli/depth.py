@@ -92,6 +92,8 @@ def depth_command(
                 typer.echo(f"photo3d: error: {photo}: {exc}", err=True)
             progress.update(i + 1, len(photos))
     if failed:
+        if failed == len(photos):
+            raise Photo3DError(f"{'the photo' if failed == 1 else f'all {failed} photos'} failed (see above)")
         raise Photo3DError(f"{failed} of {len(photos)} photos failed (see above); the others were written")
     if not state["quiet"]:
         typer.echo(f"wrote depth maps for {len(photos)} photo{'s' if len(photos) != 1 else ''} into {out}", err=True)
@@ -118,12 +120,18 @@ def _check_outputs(photos: list[Path], out: Path, preview: bool, normals: bool, 
 _PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".heic", ".heif", ".bmp"}
 
 
+_OUTPUT_STEMS = ("_depth", "_depth_preview", "_normals")
+
+
 def _collect_photos(inputs: list[Path]) -> list[Path]:
+    """The photos named or found in the folders; a folder's own depth outputs (``*_depth.png``, ...) are not photos."""
     photos: list[Path] = []
     for item in inputs:
         if item.is_dir():
             for path in sorted(p for p in item.iterdir() if p.is_file()):
-                if path.suffix.lower() in _PHOTO_SUFFIXES:
+                if path.suffix.lower() == ".png" and path.stem.endswith(_OUTPUT_STEMS):
+                    log.info("skipping %s: a depth output of an earlier run", path)
+                elif path.suffix.lower() in _PHOTO_SUFFIXES:
                     photos.append(path)
                 else:
                     log.warning("skipping %s: not a photo (%s)", path, ", ".join(sorted(_PHOTO_SUFFIXES)))

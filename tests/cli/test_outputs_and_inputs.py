@@ -95,3 +95,16 @@ def test_check_distinct_in_the_library(tmp_path):
         check_distinct([("--out", frames)], [("the photo", frames / "00001.png")], folders=("--out",))
     check_distinct([("--ply", frames)], [("the photo", frames / "00001.png")])  # not a folder output
     assert same_file(a, tmp_path / "sub" / ".." / "a.png") and not same_file(a, tmp_path / "b.png")
+
+
+def test_depth_runs_again_on_a_folder_beside_its_own_outputs(tmp_path):
+    """A second run into the photos' own folder rewrites their depth maps and takes none of them for a photo."""
+    cv2.imwrite(str(tmp_path / "a.png"), np.full((30, 40, 3), 100, np.uint8))
+    ramp = np.tile(np.linspace(1000, 60000, 40), (30, 1)).astype(np.uint16)
+    cv2.imwrite(str(tmp_path / "a_depth.png"), ramp)  # as the first run wrote it
+    cv2.imwrite(str(tmp_path / "a_normals.png"), np.zeros((30, 40, 3), np.uint8))
+    proc = run("depth", tmp_path, "--out", tmp_path, "--depth-model", "x")  # no such model: fails after collection
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("photo3d: error:")]
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert len(errors) == 2 and f"{tmp_path / 'a.png'}:" in errors[0], proc.stderr
+    assert errors[1] == "photo3d: error: the photo failed (see above)"  # not "the others were written"
