@@ -68,15 +68,27 @@ def main(argv: list[str] | None = None) -> None:
     except ValueError:  # not the main thread (photo3d embedded in another program): leave signals alone
         pass
     try:
-        app(args=argv, standalone_mode=True)
+        status = app(args=argv, standalone_mode=False)
+    except typer.Abort:  # Ctrl-C, as Click reports it
+        typer.echo("photo3d: interrupted; outputs in progress were discarded", err=True)
+        sys.exit(130)
+    except typer.TyperException as exc:  # Click's usage errors (typer vendors Click; only this base is public)
+        if type(exc).__name__ == "NoArgsIsHelpError":  # a bare "photo3d": the help, as Click shows it
+            exc.show()  # type: ignore[attr-defined]
+            sys.exit(2)
+        ctx = getattr(exc, "ctx", None)
+        where = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+        message = " ".join(exc.format_message().split())
+        typer.echo(f"photo3d: error: {message}{where}", err=True)
+        sys.exit(2)
     except SettingsError as exc:
         typer.echo(f"photo3d: error: {option_name(exc.setting)} {exc.problem}", err=True)
         sys.exit(2)
     except Photo3DError as exc:
         typer.echo(f"photo3d: error: {exc}", err=True)
         sys.exit(2)
-    except KeyboardInterrupt:
-        typer.echo("photo3d: interrupted", err=True)
+    except KeyboardInterrupt:  # SIGTERM (see _terminate), or Ctrl-C outside Click
+        typer.echo("photo3d: interrupted; outputs in progress were discarded", err=True)
         sys.exit(130)
     except Exception as exc:  # a bug: still one line unless --debug
         if state["debug"]:
@@ -84,3 +96,6 @@ def main(argv: list[str] | None = None) -> None:
         first = str(exc).splitlines()[0] if str(exc) else ""
         typer.echo(f"photo3d: internal error: {type(exc).__name__}: {first} (rerun with --debug for details)", err=True)
         sys.exit(1)
+    if status == 130:  # typer turns Ctrl-C (and SIGTERM, see _terminate) into exit status 130
+        typer.echo("photo3d: interrupted; outputs in progress were discarded", err=True)
+    sys.exit(status if isinstance(status, int) else 0)

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import cv2
@@ -108,3 +112,43 @@ def test_depth_runs_again_on_a_folder_beside_its_own_outputs(tmp_path):
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert len(errors) == 2 and f"{tmp_path / 'a.png'}:" in errors[0], proc.stderr
     assert errors[1] == "photo3d: error: the photo failed (see above)"  # not "the others were written"
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (("render", "--frames", "abc", "x.png"), ("--frames", "photo3d render --help")),
+        (("render", "x.png", "--bogus"), ("--bogus", "photo3d render --help")),
+        (("render",), ("missing argument", "image")),
+        (("depth",), ("missing argument", "photo3d depth --help")),
+        (("render", "x.png", "--device", "bogus"), ("--device", "cpu, cuda")),
+        (("render", "x.png", "--depth-resolution", "-5"), ("--depth-resolution", "14")),
+    ],
+)
+def test_usage_errors_are_one_line(args, words):
+    """Issue 15, item 9: Click's usage block becomes one line that points to --help; bad values are refused."""
+    proc = run(*args)
+    assert_one_line_error(proc, *words)
+    assert "Usage:" not in proc.stderr and proc.stderr.count("\n") == 1
+
+
+def test_bare_command_still_shows_the_help():
+    proc = run()
+    assert proc.returncode == 2 and "Commands:" in proc.stderr + proc.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_an_interrupted_render_says_so_and_leaves_nothing(files, tmp_path, signum):
+    out = tmp_path / "long.mp4"
+    args = ["render", files["photo"], "--depth", files["depth"], "--frames", "5000", "--size", "80x60", "-o", out]
+    proc = subprocess.Popen([sys.executable, "-m", "photo3d", *map(str, args)], stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not any(p.name.startswith(".") for p in tmp_path.iterdir()):  # the render's temporary file
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.1)
+    proc.send_signal(signum)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert err.strip().splitlines()[-1] == "photo3d: interrupted; outputs in progress were discarded"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["good.npy", "p.png"]
