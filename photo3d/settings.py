@@ -35,7 +35,10 @@ from .ldi.inpaint import INPAINTERS, Inpainter
 from .ldi.structure import LDIParams
 from .render.renderer import MSAA_CHOICES, SSAA_RANGE
 
-__all__ = ["DepthSettings", "RenderSettings", "Settings"]
+__all__ = ["FPS_RANGE", "DepthSettings", "RenderSettings", "Settings"]
+
+FPS_RANGE = (0.01, 1000.0)
+"""Frame rates a clip may have: from one frame per 100 s to 1000 frames per second."""
 
 
 def _one_of(values) -> str:
@@ -263,7 +266,15 @@ class RenderSettings(Settings):
             raise ValueError("must name a preset or a TOML file")
         return value
 
-    @field_validator("fps", "duration")
+    @field_validator("fps")
+    @classmethod
+    def _fps(cls, value: float) -> float:
+        # Videos store the rate as a fraction with a denominator of at most 1001 (29.97 = 30000/1001).
+        if not FPS_RANGE[0] <= value <= FPS_RANGE[1]:
+            raise ValueError(f"must be from {FPS_RANGE[0]:g} to {FPS_RANGE[1]:g} frames per second")
+        return value
+
+    @field_validator("duration")
     @classmethod
     def _positive(cls, value: float) -> float:
         if not (value > 0 and math.isfinite(value)):

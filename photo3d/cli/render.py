@@ -180,6 +180,7 @@ def render(
 def _run_render(image, depth_settings, fov, focal_px, settings, out, ply) -> None:
     from ..camera.trajectory_files import load_trajectory
     from ..io.outputs import check_distinct, check_writable
+    from ..io.ply import check_ply_name
     from ..io.video import check_output
     from ..ldi.inpaint import make_inpainter
     from ..ldi.matte import preload_solver
@@ -196,6 +197,8 @@ def _run_render(image, depth_settings, fov, focal_px, settings, out, ply) -> Non
     for target in (out, ply):  # fail before the (possibly long) depth estimation
         if target is not None:
             check_writable(Path(target))
+    if ply is not None:
+        check_ply_name(ply)
     # Bad trajectories, frame counts, outputs and inpainters fail before depth estimation.
     check_output(out, codec=settings.codec, crf=settings.crf, preset=settings.encoder_preset)
     load_trajectory(settings.trajectory)

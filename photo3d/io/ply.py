@@ -25,7 +25,7 @@ from ..errors import Photo3DError
 from ..mesh.triangulate import Mesh
 from .outputs import atomic_output
 
-__all__ = ["PLY_AXES_COMMENT", "read_ply_header", "write_ply"]
+__all__ = ["PLY_AXES_COMMENT", "check_ply_name", "read_ply_header", "write_ply"]
 
 PLY_AXES_COMMENT = (
     "axes: Blender Z-up; camera at origin looking along +Y, +Z up (source OpenCV frame (x, y, z) -> (x, z, -y))"
@@ -79,6 +79,17 @@ def _header(mesh: Mesh, intrinsics: Intrinsics) -> bytes:
     return ("\n".join(lines) + "\n").encode("ascii")
 
 
+def check_ply_name(path: str | os.PathLike[str]) -> None:
+    """Refuses a PLY destination whose name says it is another format (``mesh.obj``): PLY bytes need ``.ply``.
+
+    Raises:
+        Photo3DError: If the suffix is not ``.ply`` (any case).
+
+    """
+    if Path(path).suffix.lower() != ".ply" and not Path(path).is_dir():  # a folder is reported as such
+        raise Photo3DError(f"cannot write {path}: the mesh is written as PLY; give a name ending in .ply")
+
+
 def write_ply(path: str | os.PathLike[str], mesh: Mesh, intrinsics: Intrinsics) -> None:
     """Write ``mesh`` as a binary little-endian PLY for Blender.
 
@@ -109,9 +120,10 @@ def write_ply(path: str | os.PathLike[str], mesh: Mesh, intrinsics: Intrinsics) 
     Raises:
         ValueError: If the mesh arrays have the wrong shape or dtype, or a face
             indexes a vertex that does not exist.
-        Photo3DError: If ``path`` cannot be written (nothing is left behind).
+        Photo3DError: If ``path`` does not end in ``.ply`` or cannot be written (nothing is left behind).
 
     """
+    check_ply_name(path)
     _check_mesh(mesh)
     vertices = np.empty(mesh.num_vertices, dtype=_VERTEX_DTYPE)
     xyz = opencv_to_blender(mesh.vertices.astype(np.float32, copy=False))

@@ -152,3 +152,10 @@ def test_an_interrupted_render_says_so_and_leaves_nothing(files, tmp_path, signu
     assert proc.returncode == 130, err
     assert err.strip().splitlines()[-1] == "photo3d: interrupted; outputs in progress were discarded"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["good.npy", "p.png"]
+
+
+def test_a_tiny_frame_rate_and_a_mesh_named_as_another_format_are_refused_up_front(files, tmp_path):
+    """Issue 15, item 9: --fps 1e-9 used to fail inside ffmpeg; --ply x.obj wrote PLY bytes into a .obj."""
+    assert_one_line_error(_render(files, "--fps", "1e-9", "-o", tmp_path / "a.mp4"), "--fps", "0.01")
+    assert_one_line_error(_render(files, "-o", tmp_path / "b.mp4", "--ply", tmp_path / "x.obj"), "x.obj", ".ply")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["good.npy", "p.png"]

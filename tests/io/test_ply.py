@@ -209,3 +209,11 @@ def test_alphas_are_dropped(tmp_path: Path) -> None:
     write_ply(tmp_path / "plain.ply", mesh, k)
     assert "alpha" not in read_header_text(tmp_path / "soft.ply")
     assert (tmp_path / "soft.ply").read_bytes() == (tmp_path / "plain.ply").read_bytes()
+
+
+def test_a_name_of_another_format_is_refused(tmp_path: Path) -> None:
+    mesh, k = quad_mesh()
+    with pytest.raises(Photo3DError, match=r"x\.obj.*\.ply"):
+        write_ply(tmp_path / "x.obj", mesh, k)
+    write_ply(tmp_path / "X.PLY", mesh, k)  # any case
+    assert os.listdir(tmp_path) == ["X.PLY"]
