@@ -51,7 +51,7 @@ app.command()(sample.trajectories)
 
 
 def _terminate(signum, frame) -> None:
-    """SIGTERM (``kill``, a batch scheduler) unwinds like Ctrl-C, so outputs in progress are discarded."""
+    """SIGTERM (``kill``, a batch scheduler) and SIGHUP (a closed terminal) unwind like Ctrl-C: no leftovers."""
     raise KeyboardInterrupt
 
 
@@ -64,7 +64,9 @@ def main(argv: list[str] | None = None) -> None:
     tune_allocator()  # freed photo-sized arrays are reused instead of faulted in afresh
 
     try:
-        signal.signal(signal.SIGTERM, _terminate)
+        for signum in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):  # no SIGHUP on Windows
+            if signum is not None:
+                signal.signal(signum, _terminate)
     except ValueError:  # not the main thread (photo3d embedded in another program): leave signals alone
         pass
     try:
@@ -87,7 +89,7 @@ def main(argv: list[str] | None = None) -> None:
     except Photo3DError as exc:
         typer.echo(f"photo3d: error: {exc}", err=True)
         sys.exit(2)
-    except KeyboardInterrupt:  # SIGTERM (see _terminate), or Ctrl-C outside Click
+    except KeyboardInterrupt:  # SIGTERM or SIGHUP (see _terminate), or Ctrl-C outside Click
         typer.echo("photo3d: interrupted; outputs in progress were discarded", err=True)
         sys.exit(130)
     except Exception as exc:  # a bug: still one line unless --debug
@@ -96,6 +98,6 @@ def main(argv: list[str] | None = None) -> None:
         first = str(exc).splitlines()[0] if str(exc) else ""
         typer.echo(f"photo3d: internal error: {type(exc).__name__}: {first} (rerun with --debug for details)", err=True)
         sys.exit(1)
-    if status == 130:  # typer turns Ctrl-C (and SIGTERM, see _terminate) into exit status 130
+    if status == 130:  # typer turns Ctrl-C (and SIGTERM, SIGHUP: see _terminate) into exit status 130
         typer.echo("photo3d: interrupted; outputs in progress were discarded", err=True)
     sys.exit(status if isinstance(status, int) else 0)

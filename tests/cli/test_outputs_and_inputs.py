@@ -138,7 +138,7 @@ def test_bare_command_still_shows_the_help():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
 def test_an_interrupted_render_says_so_and_leaves_nothing(files, tmp_path, signum):
     out = tmp_path / "long.mp4"
     args = ["render", files["photo"], "--depth", files["depth"], "--frames", "5000", "--size", "80x60", "-o", out]
