@@ -38,7 +38,7 @@ from .camera.intrinsics import Intrinsics, Pose
 from .ldi.inpaint import Inpainter, make_inpainter
 from .ldi.layering import LDI, build_ldi
 from .mesh.triangulate import Mesh, mesh_from_ldi, simplify_tolerance
-from .pipeline import CameraPlan, RenderReport, Scene, load_scene, plan_render
+from .pipeline import CameraPlan, RenderReport, Scene, eye_size, load_scene, plan_render
 from .settings import DepthSettings, RenderSettings
 
 __all__ = ["Clip", "Studio", "render_clip", "render_frames", "render_photo"]
@@ -231,7 +231,6 @@ class Studio:
 
         """
         from .camera.stereo import compose_stereo
-        from .pipeline import eye_size
         from .render.renderer import Renderer
 
         if isinstance(clip, Scene):

@@ -19,7 +19,12 @@ state = {"debug": False, "quiet": False}
 
 
 def parse_size(text: str | None) -> tuple[int, int] | None:
-    """``WIDTHxHEIGHT`` as ``(width, height)``, even and at least 2 each (yuv420p video); None stays None."""
+    """``WIDTHxHEIGHT`` as ``(width, height)``, even and at least 2 each (yuv420p video); None stays None.
+
+    Raises:
+        Photo3DError: If the text is not two integers joined by ``x``, or they are odd or below 2.
+
+    """
     if text is None:
         return None
     try:
@@ -112,7 +117,13 @@ def make_depth_settings(
     device: str | None,
     depth_cache: bool,
 ) -> DepthSettings:
-    """The depth settings of the depth options, checked together (a file's options need the file)."""
+    """The depth settings of the depth options, checked together (a file's options need the file).
+
+    Raises:
+        Photo3DError: If file options come without ``--depth``, ``--depth`` comes with ``--depth-model``,
+            or a value is refused (SettingsError, reported under its option).
+
+    """
     from ..depth.conversions import DepthOptions, parse_depth_clip, resolve_depth_kind
 
     if depth is None and (invert or depth_scale is not None or depth_kind != "auto"):
@@ -140,6 +151,7 @@ def make_depth_settings(
 
 
 def parse_pair(text: str, option: str) -> tuple[float, float]:
+    """``NEAR,FAR`` as two floats with ``0 < NEAR < FAR < inf``; Photo3DError naming ``option`` otherwise."""
     try:
         near, far = (float(v) for v in text.split(","))
     except ValueError:
@@ -150,7 +162,15 @@ def parse_pair(text: str, option: str) -> tuple[float, float]:
 
 
 def parse_presets(values: list[str] | None) -> tuple[tuple[int, int, float] | None, str | None]:
-    """Splits ``--preset`` values into an output format (tiktok, 4k, ...) and an encoder speed preset."""
+    """Splits ``--preset`` values into an output format (tiktok, 4k, ...) and an encoder speed preset.
+
+    Returns:
+        ``((width, height, fps) or None, speed preset name or None)``.
+
+    Raises:
+        Photo3DError: For an unknown name, or two formats or two speeds.
+
+    """
     from ..camera.framing import FORMAT_PRESETS
     from ..io.video import ENCODER_PRESETS
 
@@ -174,7 +194,12 @@ def parse_presets(values: list[str] | None) -> tuple[tuple[int, int, float] | No
 
 
 def playback_of(loop: bool, once: bool, pingpong: bool) -> str | None:
-    """The playback ``--loop``, ``--once`` or ``--pingpong`` asks for (at most one), or None."""
+    """The playback ``--loop``, ``--once`` or ``--pingpong`` asks for, or None.
+
+    Raises:
+        Photo3DError: If more than one is given.
+
+    """
     chosen = [name for name, on in (("loop", loop), ("once", once), ("pingpong", pingpong)) if on]
     if len(chosen) > 1:
         raise Photo3DError(f"give at most one of --loop, --once and --pingpong, got {', '.join(chosen)}")

@@ -79,7 +79,19 @@ def load_depth_values(path: str | os.PathLike[str]) -> np.ndarray:
 
 
 def read_depth_file(path: str | os.PathLike[str]) -> tuple[np.ndarray, str]:
-    """Raw values (see :func:`load_depth_values`) and the format: "npy", "exr", "pfm", "float image" or "image"."""
+    """Raw values and the format they came from.
+
+    Args:
+        path: An image, ``.pfm``, ``.exr`` or ``.npy`` file.
+
+    Returns:
+        ``(values, format)``: (h, w) float32 raw values as :func:`load_depth_values` returns them, and
+        ``"npy"``, ``"exr"``, ``"pfm"``, ``"float image"`` (floating-point TIFF) or ``"image"``.
+
+    Raises:
+        Photo3DError: As :func:`load_depth_values`.
+
+    """
     name = os.fspath(path)
     suffix = Path(path).suffix.lower()
     if suffix == ".npy":

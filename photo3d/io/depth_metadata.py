@@ -102,14 +102,36 @@ def xmp_properties(root: ET.Element, namespace: str) -> dict[str, str]:
 
 
 def xmp_sequence(root: ET.Element, namespace: str, local: str) -> list[str] | None:
-    """Items of an ``rdf:Seq`` (or ``rdf:Bag``) property, or None if absent."""
+    """Items of an ``rdf:Seq`` (or ``rdf:Bag``) property.
+
+    Args:
+        root: The parsed XMP tree.
+        namespace: The property's namespace URI.
+        local: The property's local name.
+
+    Returns:
+        The ``rdf:li`` texts, stripped, in order; None if the property is absent.
+
+    """
     for element in root.iter("{" + namespace + "}" + local):
         return [(li.text or "").strip() for li in element.iter("{" + RDF_NS + "}li")]
     return None
 
 
 def stored_depth_values(pixels: np.ndarray, label: str) -> np.ndarray:
-    """(h, w) uint8/uint16 stored depth values from decoded depth-map pixels (channel 0 of colour)."""
+    """The stored values of a decoded depth-map image (channel 0 of a colour one, with a warning if they differ).
+
+    Args:
+        pixels: (h, w) or (h, w, C) decoded pixels, uint8, uint16 or int32 (Pillow mode "I", 16-bit range).
+        label: What the image is, for messages.
+
+    Returns:
+        (h, w) uint8 or uint16, C-contiguous.
+
+    Raises:
+        CorruptMetadata: If the values are 32-bit or not integers.
+
+    """
     if pixels.ndim == 3:
         if pixels.shape[2] >= 3 and not (
             np.array_equal(pixels[..., 0], pixels[..., 1]) and np.array_equal(pixels[..., 0], pixels[..., 2])
@@ -126,12 +148,30 @@ def stored_depth_values(pixels: np.ndarray, label: str) -> np.ndarray:
 
 
 def normalised(raw: np.ndarray) -> np.ndarray:
-    """``raw / max`` in float64, max = 255 (uint8) or 65535 (uint16)."""
+    """Stored values as fractions of their range.
+
+    Args:
+        raw: uint8 or uint16 array of any shape.
+
+    Returns:
+        ``raw / max`` as float64 in [0, 1], max = 255 (uint8) or 65535 (uint16).
+
+    """
     return raw.astype(np.float64) / float(np.iinfo(raw.dtype).max)
 
 
 def check_depth_aspect(depth_size: tuple[int, int], photo_size: tuple[int, int], what: str) -> None:
-    """Raise if a (w, h) depth map does not have the (w, h) photo's aspect ratio within 1 %."""
+    """Refuses a depth map whose aspect ratio differs from the photo's by more than 1 %.
+
+    Args:
+        depth_size: The depth map's ``(width, height)`` in pixels.
+        photo_size: The photo's ``(width, height)`` in pixels.
+        what: What the photo is, for messages.
+
+    Raises:
+        CorruptMetadata: If the aspect ratios differ.
+
+    """
     (w, h), (pw, ph) = depth_size, photo_size
     if aspect_ratios_differ(w, h, pw, ph):
         raise CorruptMetadata(f"the depth map is {w}x{h} but {what} is {pw}x{ph}: their aspect ratios differ")

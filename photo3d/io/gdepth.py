@@ -293,7 +293,21 @@ def _google_units(props: dict[str, str], name: str) -> tuple[float, str]:
 
 
 def read_google_depth(data: bytes, name: str) -> EmbeddedDepth | None:
-    """Read a Google Camera Lens Blur JPEG (GDepth/GImage XMP); None if it has no GDepth XMP."""
+    """Read the depth of a Google Camera Lens Blur JPEG (GDepth/GImage XMP, see the module notes).
+
+    Args:
+        data: The JPEG file's bytes (starting with FF D8).
+        name: The file's name, for messages.
+
+    Returns:
+        The depth (planar, finite, > 0, at the depth map's own size) with the unblurred ``GImage``
+        colour if present; None if the file has no GDepth XMP.
+
+    Raises:
+        CorruptMetadata: If GDepth XMP is present but broken (see
+            :func:`~photo3d.io.embedded.read_embedded_depth`).
+
+    """
     props = _google_depth_properties(data)
     if props is None:
         return None

@@ -431,7 +431,22 @@ def _heif_depth_from_values(raw: np.ndarray, metadata: dict) -> tuple[np.ndarray
 
 
 def read_heif_depth(data: bytes, name: str) -> EmbeddedDepth | None:
-    """Read the auxiliary depth image of a HEIC/HEIF file; None if it has none."""
+    """Read the auxiliary depth image of a HEIC/HEIF file (e.g. an iPhone portrait photo).
+
+    Args:
+        data: The HEIF file's bytes.
+        name: The file's name, for messages.
+
+    Returns:
+        The depth (planar metres, finite, > 0, at the depth image's own size, turned as the photo),
+        with the focal length in pixels from Apple's XMP when present; None if the file has no
+        depth image.
+
+    Raises:
+        Photo3DError: If pillow-heif is missing or libheif cannot open the file.
+        CorruptMetadata: If the depth image or its representation info is unusable.
+
+    """
     try:
         import pillow_heif
     except ImportError:

@@ -260,7 +260,18 @@ def _excess_jump(jump: np.ndarray, axis: int) -> np.ndarray:
 def cut_sides(
     dn: np.ndarray, cut_r: np.ndarray, cut_d: np.ndarray, min_step: float = 0.0
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``(bg_edge, fg_edge)``: (H, W) bool, the far and near pixel of every cut link jumping more than ``min_step``."""
+    """The two sides of the cuts: the far and the near pixel of every cut link.
+
+    Args:
+        dn: (H, W) float32 normalised disparity (larger = nearer).
+        cut_r: (H, W-1) bool cuts between horizontal neighbours (see :func:`detect_discontinuities`).
+        cut_d: (H-1, W) bool cuts between vertical neighbours.
+        min_step: Only links whose disparity jump exceeds this count (dn units, >= 0).
+
+    Returns:
+        ``(bg_edge, fg_edge)``: (H, W) bool each; a pixel can be on both (a thin surface between two depths).
+
+    """
     h, w = dn.shape
     if min_step > 0.0:
         cut_r = cut_r & (np.abs(np.diff(dn, axis=1)) > min_step)

@@ -66,6 +66,20 @@ def soft_silhouettes(
     background are the translucent ones; their alpha is at most the share of
     foreground their colour holds on the line from the local background mean to
     their foreground colour.
+
+    Args:
+        image: (H, W, 3) uint8 RGB photo.
+        dn: (H, W) float32 normalised disparity.
+        cut_r: (H, W-1) bool cuts between horizontal neighbours.
+        cut_d: (H-1, W) bool cuts between vertical neighbours.
+        radius: Half-width of the trimap's unknown band in pixels, >= 1.
+        params: The LDI settings (``strong``, ``weak``).
+
+    Returns:
+        ``(dn, color, soft)``: (H, W) float32 disparity with matted pixels moved to their side, (H, W, 3)
+        uint8 layer-0 colour (decontaminated foreground where translucent), and the opacity and
+        background colour (None when nothing was matted).
+
     """
     h, w = dn.shape
     # Sides of steep cuts only: a weak cut that hysteresis linked to a silhouette is most often a spur of
@@ -167,6 +181,15 @@ def fill_behind_soft_pixels(
     (from clean context) is kept instead, and the foreground colour is solved
     again from the compositing equation against it, so the layers still give
     back the photo.
+
+    Args:
+        photo: (H, W, 3) uint8 RGB photo.
+        front: (H, W, 3) uint8 layer-0 colour, refitted in place.
+        back: (H, W, 3) uint8 back-layer colour, set in place where the matte's background is kept.
+        under: (H, W) bool, the translucent samples with a back-layer sample behind them.
+        alpha: (H, W) uint8 layer-0 opacity, 255 = opaque.
+        matted: (H, W, 3) uint8 background colour the matte estimated.
+
     """
     mostly_bg = under & (alpha < 128)
     back[mostly_bg] = matted[mostly_bg]
