@@ -12,6 +12,8 @@ from .structure import LDIParams
 
 __all__ = [
     "cut_sides",
+    "cut_contrast",
+    "drop_colourless_cuts",
     "detect_discontinuities",
     "normalized_disparity",
     "quantization_levels",
@@ -286,3 +288,79 @@ def cut_sides(
         edge[:-1, :] |= cut_d & (lower_nearer != nearer)
         edge[1:, :] |= cut_d & (lower_nearer == nearer)
     return bg_edge, fg_edge
+
+
+def cut_contrast(image: np.ndarray, cut: np.ndarray, axis: int, reach: int) -> np.ndarray:
+    """The colour contrast across each cut link: how strongly the photo changes near the depth edge.
+
+    The photo is first averaged along the edge (over ``2 reach + 1`` pixels
+    across ``axis``), so pixel noise and fine texture weigh less than an edge.
+    For the link between pixels ``x`` and ``x + 1`` along ``axis``, the
+    contrast is then the L1 RGB distance between the pixels
+    ``x + 1 - reach + o`` and ``x + reach + o`` (a span of ``2 reach - 1``
+    pixels across the link, so a colour edge blurred over a few pixels still
+    counts in full), maximised over the offsets ``o`` in ``[-reach, reach]``,
+    so a colour edge up to ``reach`` pixels off the depth edge counts too.
+    Samples past the border are clamped.
+
+    Args:
+        image: (H, W, 3) uint8 RGB photo.
+        cut: (H, W-1) bool for ``axis`` 1 (links to the right neighbour) or (H-1, W) for ``axis`` 0 (down).
+        axis: 1 for horizontal links, 0 for vertical ones.
+        reach: Half-width in pixels, >= 1.
+
+    Returns:
+        (N,) int32 contrast of the N True links of ``cut`` in row-major order, 0 to 765.
+
+    """
+    ys, xs = np.nonzero(cut)
+    at = xs if axis == 1 else ys
+    along = (1, 2 * reach + 1) if axis == 1 else (2 * reach + 1, 1)  # cv2 sizes are (width, height)
+    image = cv2.blur(image, along, borderType=cv2.BORDER_REPLICATE)
+    n = image.shape[axis]
+    best = np.zeros(at.shape, np.int32)
+    for o in range(-reach, reach + 1):
+        before = np.clip(at + 1 - reach + o, 0, n - 1)
+        after = np.clip(at + reach + o, 0, n - 1)
+        if axis == 1:
+            a, b = image[ys, before], image[ys, after]
+        else:
+            a, b = image[before, xs], image[after, xs]
+        np.maximum(best, np.abs(a.astype(np.int32) - b).sum(axis=-1), out=best)
+    return best
+
+
+def drop_colourless_cuts(
+    image: np.ndarray, cut_r: np.ndarray, cut_d: np.ndarray, min_contrast: float, reach: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Links again the cuts that no colour edge accompanies.
+
+    A depth edge with no colour edge within ``reach`` pixels is most often the
+    map's own error: an estimated or phone map whose edge wanders off the
+    silhouette into a background of the same dark colour, or a false step
+    across one smoothly coloured object (the Lens Blur photo's lamp shade, in
+    ``benchmarks/contact_sheet.py``). Cut there, the surface tears and the tear is
+    filled from the wrong side; linked, it stretches, and a stretch of one
+    colour is invisible. Where fore- and background really have one colour,
+    the stretch shows the same colour the fill would have given. Measured on
+    the cuts of exact synthetic maps, 0.7-3.5 % of links lack a colour edge,
+    against 23 % on the Lens Blur map.
+
+    Args:
+        image: (H, W, 3) uint8 RGB photo.
+        cut_r: (H, W-1) bool cuts between horizontal neighbours.
+        cut_d: (H-1, W) bool cuts between vertical neighbours.
+        min_contrast: Least :func:`cut_contrast` (L1 RGB, 0-765) that keeps a cut; 0 keeps all.
+        reach: Half-width in pixels of :func:`cut_contrast`.
+
+    Returns:
+        ``(cut_right, cut_down)``, new arrays: the cuts kept.
+
+    """
+    kept = []
+    for cut, axis in ((cut_r, 1), (cut_d, 0)):
+        out = cut.copy()
+        if min_contrast > 0 and out.any():
+            out[out] = cut_contrast(image, cut, axis, reach) >= min_contrast
+        kept.append(out)
+    return kept[0], kept[1]

@@ -22,7 +22,10 @@ vectorised form:
    the foreground pixels of candidates form 8-connected segments, and a segment
    is kept (and its links cut) only if it holds a jump above ``strong`` and at
    least ``min_edge_px`` pixels. That drops tiny fragments and links a strong
-   edge through its weaker stretches.
+   edge through its weaker stretches. Cut links with no colour edge within a
+   few pixels are linked again
+   (:func:`~photo3d.ldi.discontinuities.drop_colourless_cuts`): there the map,
+   not the scene, has the edge.
 3. **Soft silhouettes.** Around every cut, the pixels within ``matte_radius`` form
    the unknown region of a trimap and get an alpha matte from colour
    (:mod:`photo3d.ldi.matte`, after SLIDE, Jampani et al., ICCV 2021). Pixels of
@@ -66,6 +69,7 @@ from ..errors import Photo3DError
 from .discontinuities import (
     cut_sides,
     detect_discontinuities,
+    drop_colourless_cuts,
     normalized_disparity,
     quantization_levels,
     remove_speckles,
@@ -205,12 +209,18 @@ def build_ldi(
             dn, image, params.edge_radius, params.edge_iterations, params.color_sigma, params.weak, 1.5 * params.strong
         )
     levels = quantization_levels(dn)
-    cut_r, cut_d = detect_discontinuities(dn, params, levels)
+    contrast_reach = params.contrast_reach or max(2, round(0.003 * max(h, w)))
+
+    def cuts(dn: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        cut_r, cut_d = detect_discontinuities(dn, params, levels)
+        return drop_colourless_cuts(image, cut_r, cut_d, params.min_cut_contrast, contrast_reach)
+
+    cut_r, cut_d = cuts(dn)
     color0, soft = image, None
     if params.soft_edges and (cut_r.any() or cut_d.any()):
         radius = params.matte_radius or max(2, round(0.005 * max(h, w)))
         dn, color0, soft = soft_silhouettes(image, dn, cut_r, cut_d, radius, params)
-        cut_r, cut_d = detect_discontinuities(dn, params, levels)
+        cut_r, cut_d = cuts(dn)
     depth0 = (z_near / dn).astype(np.float32)
     band = _band_px(depth0, cut_r, cut_d, intrinsics, poses, params)
     # The LDI's arrays, filled in place layer by layer (stacking the layers at the end would copy them all).

@@ -102,6 +102,11 @@ class LDIParams:
         soft_edges: Alpha-matte the pixels around layer-0 cuts (soft layering, see the module notes).
         matte_radius: Half-width in pixels of the matte's unknown band around each cut
             (0: 0.5 % of the longer image side, at least 2).
+        min_cut_contrast: Cuts with less colour contrast across them (L1 RGB, 0-765) are linked again:
+            a depth edge with no colour edge near it is the map's error
+            (:func:`~photo3d.ldi.discontinuities.drop_colourless_cuts`; 0 keeps every cut).
+        contrast_reach: How far in pixels that colour edge may lie from the cut (0: 0.3 % of the
+            longer image side, at least 2).
 
     """
 
@@ -122,3 +127,5 @@ class LDIParams:
     align_edges: bool = True
     soft_edges: bool = True
     matte_radius: int = 0
+    min_cut_contrast: float = 30.0
+    contrast_reach: int = 0

@@ -11,7 +11,9 @@ from photo3d.depth.upsample import matte_depth_edges
 from photo3d.ldi import layering as ldi_module
 from photo3d.ldi import silhouettes
 from photo3d.ldi.discontinuities import (
+    cut_contrast,
     detect_discontinuities,
+    drop_colourless_cuts,
     normalized_disparity,
     quantization_levels,
     sharpen_depth_edges,
@@ -170,6 +172,38 @@ def test_tiny_fragments_are_dropped_and_gaps_linked():
     assert cut_d[19, 20:50].all()  # hysteresis links the weak column into the strong edge
     assert cut_r[20:35, 19].all()
     assert not cut_d[3:8, 40:55].any() and not cut_r[5:8, 38:56].any()
+
+
+def test_cut_contrast_finds_a_blurred_colour_edge_a_few_pixels_off_the_cut():
+    image = np.zeros((4, 40, 3), np.uint8)
+    image[:, 20:] = (90, 60, 30)  # a colour step between columns 19 and 20 ...
+    image = cv2.blur(image, (5, 1))  # ... spread over 5 px
+    cut = np.zeros((4, 39), bool)
+    cut[:, 19] = cut[:, 22] = cut[:, 30] = True  # on it, 3 px off, 11 px off
+    contrast = cut_contrast(image, cut, axis=1, reach=3).reshape(4, 3)
+    assert (contrast[:, 0] == 180).all() and (contrast[:, 1] == 180).all()  # the full step, L1 over RGB
+    assert (contrast[:, 2] == 0).all()
+    # The same along the other axis, and the border clamped.
+    flipped = np.ascontiguousarray(image.transpose(1, 0, 2))
+    assert (cut_contrast(flipped, cut.T, axis=0, reach=3).reshape(3, 4).T == contrast).all()
+    assert cut_contrast(image, np.eye(4, 39, 36, dtype=bool), axis=1, reach=3).tolist() == [0, 0, 0]
+
+
+def test_cuts_with_no_colour_edge_are_linked_again():
+    image, depth, k = step_scene()
+    image[30:70, 40:60] = image[30:70, 20:40]  # the square's left part has the background's texture ...
+    image[30:70, 40:60, 0] = 0  # ... and no red: its left edge shows no colour edge
+    dn = normalized_disparity(depth)[0]
+    cut_r, cut_d = detect_discontinuities(dn, LDIParams())
+    # Averaged along the edge, the texture varies by 152 at most here (no edge), red over it by 316 at least.
+    kept_r, kept_d = drop_colourless_cuts(image, cut_r, cut_d, min_contrast=240, reach=2)
+    assert cut_r[30:70, 39].all() and not kept_r[30:70, 39].any()  # the left edge is linked
+    assert kept_r[30:70, 89].all()  # the red right edge stays cut
+    np.testing.assert_array_equal(kept_d[29, 60:90], True)
+    assert drop_colourless_cuts(image, cut_r, cut_d, min_contrast=0, reach=2)[0].sum() == cut_r.sum()
+    # build_ldi does the same by default: the plain square keeps every cut.
+    plain = build_ldi(*step_scene(), params=LDIParams(band_px=8))
+    assert plain.cuts[0][30:70, 39].all() and plain.cuts[0][30:70, 89].all()
 
 
 def test_band_matches_trajectory_parallax():
@@ -655,7 +689,9 @@ def test_a_soft_ramp_colour_cannot_place_becomes_one_step_at_its_midpoint():
     dn = np.full((H, W), Z_FG / Z_BG, np.float32)
     dn[30:70, 40:90] = 1.0
     soft = cv2.GaussianBlur(dn, (0, 0), 2.5)
-    ldi = build_ldi(image, (Z_FG / soft).astype(np.float32), Intrinsics.from_fov(W, H), params=LDIParams(band_px=8))
+    # (By default a depth edge with no colour edge is no cut at all: drop_colourless_cuts. Kept here.)
+    params = LDIParams(band_px=8, min_cut_contrast=0)
+    ldi = build_ldi(image, (Z_FG / soft).astype(np.float32), Intrinsics.from_fov(W, H), params=params)
     cut_r, cut_d = ldi.cuts
     # Measured without the collapse: runs of 6 cut links at the left side of rows 50-61 (slivers), the rest of
     # each ramp uncut (rubber), 4 layers; with it one cut per side and 2 layers.
