@@ -529,7 +529,7 @@ def depth_from_values(
         (H, W) float32 planar depth, all finite and > 0 (see :func:`load_depth`).
 
     Raises:
-        Photo3DError: If no value is valid, all valid values are equal, a scale is given for disparity or
+        Photo3DError: If no value is valid, a scale is given for disparity or
             overflows float32, distance comes without intrinsics, the clip leaves no pixel inside, or
             the aspect ratio differs from the photo's.
 
@@ -557,7 +557,13 @@ def depth_from_values(
     raw = values[valid].astype(np.float64)
     low, high = float(raw.min()), float(raw.max())
     if low == high:
-        raise Photo3DError(f"depth map {name} is constant (every valid pixel is {low:g}): it carries no depth")
+        where = "at relative depth 1" if resolved == "disparity" else f"at depth {low * (options.scale or 1.0):g}"
+        logger.warning(
+            "depth map %s is constant (every valid pixel is %g): the scene is one plane facing the camera, %s",
+            name,
+            low,
+            where,
+        )
     if options.invert:
         raw = (low + high) - raw
     if options.scale is not None:

@@ -127,11 +127,9 @@ def test_real_photo_vertical_clip(real_data, tmp_path):
 
 
 def plane_inputs(tmp_path: Path, photo: Path, z: float) -> Path:
-    """A fronto-parallel plane at z with a small nearer block in the bottom-right corner
-    (a constant depth map is rejected as carrying no depth)."""
+    """A fronto-parallel plane at z: a constant depth map (issue 15, item 5: once refused as carrying no depth)."""
     h, w = read_rgb(photo).shape[:2]
     depth = np.full((h, w), z, np.float32)
-    depth[h - 6 :, w - 6 :] = z / 2
     path = tmp_path / "plane.npy"
     np.save(path, depth)
     return path
@@ -223,14 +221,12 @@ def test_bad_photo(tmp_path, photo, case):
     assert list(outdir.iterdir()) == []
 
 
-@pytest.mark.parametrize("case", ["all-nan", "constant", "other-size"])
+@pytest.mark.parametrize("case", ["all-nan", "other-size"])
 def test_bad_depth(tmp_path, photo, case):
     h, w = read_rgb(photo).shape[:2]
     depth = tmp_path / f"{case}.npy"
     if case == "all-nan":
         np.save(depth, np.full((h, w), np.nan, np.float32))
-    elif case == "constant":
-        np.save(depth, np.full((h, w), 7.0, np.float32))
     else:
         np.save(depth, np.full((h, w * 2), 2.0, np.float32) + np.arange(w * 2, dtype=np.float32))
     outdir = tmp_path / "out"
@@ -238,6 +234,21 @@ def test_bad_depth(tmp_path, photo, case):
     proc = run("render", photo, "--depth", depth, "--out", outdir / "x.mp4", "--ply", outdir / "x.ply")
     assert_one_line_error(proc, depth.name)
     assert list(outdir.iterdir()) == []
+
+
+@pytest.mark.gl
+@pytest.mark.parametrize("kind", ["depth", "disparity"])
+def test_a_constant_depth_map_renders_a_wall_with_one_warning(tmp_path, photo, kind):
+    """Issue 15, item 5: a flat wall facing the camera is a valid scene."""
+    h, w = read_rgb(photo).shape[:2]
+    np.save(tmp_path / "c.npy", np.full((h, w), 3.0, np.float32))
+    out = tmp_path / "wall.mp4"
+    proc = run("render", photo, "--depth", tmp_path / "c.npy", "--depth-kind", kind, "--frames", "4", "--out", out)
+    assert proc.returncode == 0, proc.stderr
+    warnings = [line for line in proc.stderr.splitlines() if "is constant" in line]
+    where = "at depth 3" if kind == "depth" else "at relative depth 1"
+    assert len(warnings) == 1 and warnings[0].endswith(f"the scene is one plane facing the camera, {where}")
+    assert read_video_info(out)[0] == 4
 
 
 @pytest.mark.parametrize("target", ["missing-folder", "proc", "is-a-directory"])

@@ -193,12 +193,19 @@ def test_load_depth_all_invalid_raises_one_line(tmp_path):
     )
 
 
-def test_load_depth_constant_raises_one_line(tmp_path):
+@pytest.mark.parametrize("kind", ["disparity", "depth"])
+def test_a_constant_depth_map_is_a_plane_facing_the_camera(tmp_path, caplog, kind):
     values = np.full((3, 4), 42, np.uint8)
     values[0, 0] = 0  # invalid pixels do not count
     Image.fromarray(values).save(tmp_path / "flat.png")
-    message = raises_one_line(load_depth, tmp_path / "flat.png", 4, 3)
-    assert message == f"depth map {tmp_path / 'flat.png'} is constant (every valid pixel is 42): it carries no depth"
+    with caplog.at_level(logging.WARNING):
+        depth = load_depth(tmp_path / "flat.png", 4, 3, kind=kind)
+    np.testing.assert_array_equal(depth, np.full((3, 4), 1.0 if kind == "disparity" else 42.0, np.float32))
+    where = "at relative depth 1" if kind == "disparity" else "at depth 42"
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == [
+        f"depth map {tmp_path / 'flat.png'} is constant (every valid pixel is 42): "
+        f"the scene is one plane facing the camera, {where}"
+    ]
 
 
 def test_load_depth_aspect_mismatch_raises_one_line(tmp_path):
